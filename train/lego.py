@@ -1,0 +1,267 @@
+"""LEGO bricks diffusion backbone: the PyTorch reference (docs/model-spec.md is this file in words).
+
+A stack is data: a list of bricks {region, patch, depth}. Every brick returns a full-resolution
+output F_k; the EDM denoiser of brick k is D_k = c_skip·x + c_out·F_k.
+"""
+import math
+from dataclasses import dataclass, field, asdict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as Fn
+
+SIGMA_DATA = 0.5
+
+
+@dataclass
+class Brick:
+    region: int  # r: side of the square regions that are independent sequences
+    patch: int  # p: side of one token's patch
+    depth: int  # N: DiT blocks
+
+
+@dataclass
+class LegoConfig:
+    bricks: list = field(default_factory=lambda: [Brick(4, 2, 2), Brick(16, 4, 3), Brick(32, 2, 4)])
+    d: int = 192
+    heads: int = 6
+    label_dim: int = 0
+    channels: int = 3
+    mlp_ratio: int = 4
+    fourier_dim: int = 256
+
+    def __post_init__(self):
+        self.bricks = [b if isinstance(b, Brick) else Brick(**b) for b in self.bricks]
+        assert self.d % 4 == 0 and self.d % self.heads == 0
+        for b in self.bricks:
+            assert b.region % b.patch == 0
+
+    def to_dict(self):
+        return asdict(self)
+
+    @property
+    def max_region(self):
+        return max(b.region for b in self.bricks)
+
+
+def gelu(x):
+    return Fn.gelu(x, approximate="tanh")
+
+
+def layer_norm(x):
+    return Fn.layer_norm(x, x.shape[-1:], eps=1e-6)
+
+
+def fourier_embed(c_noise, dim=256):
+    """[B] → [B, dim]: cos then sin of 1000·c_noise·f_i, f_i = 10000^(-i/(dim/2))."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    args = 1000.0 * c_noise.float()[:, None] * freqs.to(c_noise.device)[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=1)
+
+
+def pos_embed_2d(g, d):
+    """Fixed sin-cos table [g·g, d] for a g×g token grid: column features, then row features."""
+    q = d // 4
+    omega = 10000.0 ** (-torch.arange(q, dtype=torch.float64) / q)
+    t = torch.arange(g, dtype=torch.float64)
+    ty, tx = torch.meshgrid(t, t, indexing="ij")
+    ax = tx.reshape(-1, 1) * omega
+    ay = ty.reshape(-1, 1) * omega
+    return torch.cat([ax.sin(), ax.cos(), ay.sin(), ay.cos()], dim=1).float()
+
+
+def coords(h, w, row0=0, col0=0, full_h=None, full_w=None, device=None):
+    """[2, h, w] pixel-centre coordinates in [-1, 1]; a crop at (row0, col0) of a full_h×full_w
+    canvas gets that canvas's coordinates."""
+    full_h, full_w = full_h or h, full_w or w
+    r = (2 * (torch.arange(h, device=device) + row0) + 1) / full_h - 1
+    c = (2 * (torch.arange(w, device=device) + col0) + 1) / full_w - 1
+    return torch.stack([r[:, None].expand(h, w), c[None, :].expand(h, w)]).float()
+
+
+def modulate(x, shift, scale):
+    # x (B, R, T, d); shift, scale (B, d): one vector per image, broadcast over its regions/tokens
+    return x * (1 + scale[:, None, None]) + shift[:, None, None]
+
+
+class Attention(nn.Module):
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+
+    def forward(self, x):  # (B, R, T, d)
+        B, R, T, d = x.shape
+        qkv = self.qkv(x).reshape(B * R, T, 3, self.heads, d // self.heads)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B·R, heads, T, dh)
+        a = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // self.heads), dim=-1) @ v
+        return self.proj(a.transpose(1, 2).reshape(B, R, T, d))
+
+
+class Block(nn.Module):
+    """DiT block with adaLN-Zero over the tokens of each region."""
+
+    def __init__(self, d, heads, mlp_ratio):
+        super().__init__()
+        self.adaln = nn.Linear(d, 6 * d)
+        self.attn = Attention(d, heads)
+        self.mlp = nn.Sequential(nn.Linear(d, mlp_ratio * d), nn.GELU(approximate="tanh"),
+                                 nn.Linear(mlp_ratio * d, d))
+        nn.init.zeros_(self.adaln.weight)
+        nn.init.zeros_(self.adaln.bias)
+
+    def forward(self, x, silu_c):  # x (B, R, T, d), silu_c (B, d)
+        sh1, sc1, g1, sh2, sc2, g2 = self.adaln(silu_c).chunk(6, dim=1)
+        x = x + g1[:, None, None] * self.attn(modulate(layer_norm(x), sh1, sc1))
+        return x + g2[:, None, None] * self.mlp(modulate(layer_norm(x), sh2, sc2))
+
+
+class FinalLayer(nn.Module):
+    def __init__(self, d, out):
+        super().__init__()
+        self.adaln = nn.Linear(d, 2 * d)
+        self.linear = nn.Linear(d, out)
+        for m in (self.adaln, self.linear):
+            nn.init.zeros_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def forward(self, x, silu_c):
+        shift, scale = self.adaln(silu_c).chunk(2, dim=1)
+        return self.linear(modulate(layer_norm(x), shift, scale))
+
+
+class LegoBrick(nn.Module):
+    def __init__(self, cfg: LegoConfig, spec: Brick, first: bool):
+        super().__init__()
+        self.r, self.p = spec.region, spec.patch
+        self.c_in = (0 if first else cfg.channels) + cfg.channels + 2
+        d = cfg.d
+        self.patch = nn.Sequential(nn.Linear(self.c_in * self.p ** 2, d), nn.GELU(approximate="tanh"),
+                                   nn.Linear(d, d))
+        self.register_buffer("pos", pos_embed_2d(self.r // self.p, d), persistent=False)
+        self.blocks = nn.ModuleList(Block(d, cfg.heads, cfg.mlp_ratio) for _ in range(spec.depth))
+        self.final = FinalLayer(d, self.p ** 2 * cfg.channels)
+
+    def tile(self, x):
+        """(B, C, H, W) → (B, R, T, C·p²) with regions and tokens row-major, patch order (c, py, px)."""
+        B, C, H, W = x.shape
+        r, p, g = self.r, self.p, self.r // self.p
+        x = x.reshape(B, C, H // r, g, p, W // r, g, p)  # (B, C, Ry, ty, py, Rx, tx, px)
+        x = x.permute(0, 2, 5, 3, 6, 1, 4, 7)  # (B, Ry, Rx, ty, tx, C, py, px)
+        return x.reshape(B, (H // r) * (W // r), g * g, C * p * p)
+
+    def untile(self, t, H, W):
+        """(B, R, T, C·p²) → (B, C, H, W), the inverse of tile."""
+        B = t.shape[0]
+        r, p, g = self.r, self.p, self.r // self.p
+        C = t.shape[-1] // (p * p)
+        t = t.reshape(B, H // r, W // r, g, g, C, p, p).permute(0, 5, 1, 3, 6, 2, 4, 7)
+        return t.reshape(B, C, H, W)
+
+    def forward(self, inp, silu_c, shift=(0, 0)):
+        """inp (B, Cin, H, W) → F (B, 3, H, W); shift rolls the region grid (wrap-around)."""
+        B, _, H, W = inp.shape
+        assert H % self.r == 0 and W % self.r == 0, f"canvas {H}×{W} is not a multiple of {self.r}"
+        sy, sx = shift
+        if sy or sx:
+            inp = torch.roll(inp, (-sy, -sx), dims=(2, 3))
+        x = self.patch(self.tile(inp)) + self.pos  # (B, R, T, d)
+        for blk in self.blocks:
+            x = blk(x, silu_c)
+        out = self.untile(self.final(x, silu_c), H, W)
+        if sy or sx:
+            out = torch.roll(out, (sy, sx), dims=(2, 3))
+        return out
+
+
+class LegoStack(nn.Module):
+    def __init__(self, cfg: LegoConfig):
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.d
+        self.t_embed = nn.Sequential(nn.Linear(cfg.fourier_dim, d), nn.SiLU(), nn.Linear(d, d))
+        self.y_embed = nn.Linear(max(cfg.label_dim, 1), d)
+        self.bricks = nn.ModuleList(LegoBrick(cfg, b, i == 0) for i, b in enumerate(cfg.bricks))
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, nn.Linear) and m.weight.abs().sum() > 0:  # keep adaLN-Zero zeros
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def condition(self, sigma, labels):
+        c_noise = torch.log(sigma) / 4
+        return self.t_embed(fourier_embed(c_noise, self.cfg.fourier_dim)) + self.y_embed(labels)
+
+    def forward(self, x, sigma, labels, active=None, coord=None, shift=(0, 0), shifts=None):
+        """Every active brick's D_k: list of (brick index, D_k (B, 3, H, W)).
+
+        x (B, 3, H, W) noisy image; sigma (B,); labels (B, L); active: brick indices on (default
+        all); coord (B or 1, 2, H, W) coordinate channels (default: the whole canvas); shift: one
+        region-grid shift for all bricks, or shifts: one per brick.
+        """
+        B, _, H, W = x.shape
+        s = sigma.reshape(B, 1, 1, 1).float()
+        c_skip = SIGMA_DATA ** 2 / (s ** 2 + SIGMA_DATA ** 2)
+        c_out = s * SIGMA_DATA / (s ** 2 + SIGMA_DATA ** 2).sqrt()
+        c_in = 1 / (s ** 2 + SIGMA_DATA ** 2).sqrt()
+        silu_c = Fn.silu(self.condition(sigma, labels))
+        if coord is None:
+            coord = coords(H, W, device=x.device)[None]
+        base = torch.cat([c_in * x, coord.expand(B, -1, -1, -1)], dim=1)
+        active = range(len(self.bricks)) if active is None else sorted(active)
+        outs, f_prev = [], None
+        for k in active:
+            if k == 0:
+                inp = base
+            else:
+                inp = torch.cat([f_prev if f_prev is not None else torch.zeros_like(x), base], dim=1)
+            f_prev = self.bricks[k](inp, silu_c, shifts[k] if shifts else shift)
+            outs.append((k, c_skip * x + c_out * f_prev))
+        return outs
+
+    def denoise(self, x, sigma, labels, active=None, shift=(0, 0)):
+        return self.forward(x, sigma, labels, active, shift=shift)[-1][1]
+
+
+def edm_sigmas(steps, sigma_min=0.002, sigma_max=80.0, rho=7.0):
+    i = torch.arange(steps, dtype=torch.float64)
+    t = (sigma_max ** (1 / rho) + i / max(steps - 1, 1) * (sigma_min ** (1 / rho) - sigma_max ** (1 / rho))) ** rho
+    return torch.cat([t, torch.zeros(1, dtype=torch.float64)])
+
+
+@torch.no_grad()
+def sample(model, noise, labels, steps=18, cfg_scale=1.0, heun=True, active_at=None, shift_at=None):
+    """EDM Heun/Euler sampler with classifier-free guidance (cond and uncond in one batch).
+
+    noise (B, 3, H, W) ~ N(0, 1); labels (B, L). active_at(i) → active bricks at step i;
+    shift_at(i) → region-grid shift at step i. Returns the trajectory [x_0 … x_steps].
+    """
+    t = edm_sigmas(steps)
+    B = noise.shape[0]
+    guided = cfg_scale != 1.0
+
+    def D(x, sigma, i):
+        active = active_at(i) if active_at else None
+        shift = shift_at(i) if shift_at else (0, 0)
+        if not guided:
+            return model.denoise(x, torch.full((B,), sigma), labels, active, shift)
+        d = model.denoise(torch.cat([x, x]), torch.full((2 * B,), sigma),
+                          torch.cat([labels, torch.zeros_like(labels)]), active, shift)
+        return d[B:] + cfg_scale * (d[:B] - d[B:])  # guidance on D equals guidance on F
+
+    x = noise.float() * float(t[0])
+    traj = [x]
+    for i in range(steps):
+        t0, t1 = float(t[i]), float(t[i + 1])
+        d0 = (x - D(x, t0, i)) / t0
+        x1 = x + (t1 - t0) * d0
+        if heun and t1 > 0:
+            d1 = (x1 - D(x1, t1, i)) / t1
+            x1 = x + (t1 - t0) * 0.5 * (d0 + d1)
+        x = x1
+        traj.append(x)
+    return traj
