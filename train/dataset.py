@@ -121,7 +121,7 @@ def build(node_modules=ROOT / "node_modules", out=ROOT / "data"):
             "count": len(items), "min_word_count": MIN_WORD_COUNT,
             "sha256_x32": hashlib.sha256(x32.tobytes()).hexdigest()}
     (out / "emoji.json").write_text(json.dumps(info, indent=1))
-    print(f"{len(items)} images ({len(base)} emoji × {len(STYLES)} styles), "
+    print(f"{len(items)} images ({len(base)} emoji, {len(STYLES)} styles), "
           f"{len(categories)} categories, {len(vocab)} words (≥{MIN_WORD_COUNT} uses) → {out}")
     return info
 

@@ -1,0 +1,140 @@
+"""Export a checkpoint's EMA weights to what the browser loads: model.json + weights.safetensors.
+
+    /usr/bin/python3 -m train.export --run runs/lego-emoji-32 --out public/models/lego-emoji-32
+"""
+import argparse
+import hashlib
+import json
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from train.dataset import ROOT
+from train.lego import LegoConfig, LegoStack, SIGMA_DATA
+
+DTYPES = {"F32": np.float32, "F16": np.float16}
+FORMAT = "lego-diffusion/1"
+
+
+def write_safetensors(tensors, path, metadata=None):
+    """tensors: name → numpy array (f32 or f16), written in name order."""
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        a = np.ascontiguousarray(tensors[name])
+        dtype = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16"}[a.dtype]
+        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        blobs.append(a.astype(a.dtype.newbyteorder("<")).tobytes())
+        offset += a.nbytes
+    if metadata:
+        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    data = struct.pack("<Q", len(h)) + h + b"".join(blobs)
+    Path(path).write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_safetensors(path):
+    data = Path(path).read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    header.pop("__metadata__", None)
+    out = {}
+    for name, t in header.items():
+        lo, hi = t["data_offsets"]
+        out[name] = np.frombuffer(data[8 + n + lo:8 + n + hi], dtype=DTYPES[t["dtype"]]).reshape(t["shape"])
+    return out
+
+
+def model_json(cfg: LegoConfig, labels, n_params, dtype, sha256, name, extra=None):
+    return {
+        "format": FORMAT,
+        "name": name,
+        "architecture": {"d": cfg.d, "heads": cfg.heads, "mlp_ratio": cfg.mlp_ratio, "channels": cfg.channels,
+                         "fourier_dim": cfg.fourier_dim, "label_dim": cfg.label_dim,
+                         "bricks": [{"region": b.region, "patch": b.patch, "depth": b.depth} for b in cfg.bricks],
+                         "gelu": "tanh", "layernorm_eps": 1e-6},
+        "labels": labels,
+        "edm": {"sigma_data": SIGMA_DATA, "sigma_min": 0.002, "sigma_max": 80.0, "rho": 7.0},
+        "param_count": n_params,
+        "dtype": dtype,
+        "weights": {"file": "weights.safetensors", "sha256": sha256},
+        **(extra or {}),
+    }
+
+
+def export(model: LegoStack, labels, out, name, dtype="F16", extra=None):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    np_dtype = DTYPES[dtype]
+    tensors = {k: v.detach().float().cpu().numpy().astype(np_dtype) for k, v in model.state_dict().items()}
+    sha = write_safetensors(tensors, out / "weights.safetensors")
+    n_params = sum(p.numel() for p in model.parameters())
+    meta = model_json(model.cfg, labels, n_params, dtype, sha, name, extra)
+    (out / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return meta
+
+
+def load(model_dir):
+    """model.json + weights.safetensors → LegoStack (f32), checking the weights' SHA-256."""
+    model_dir = Path(model_dir)
+    meta = json.loads((model_dir / "model.json").read_text())
+    wpath = model_dir / meta["weights"]["file"]
+    sha = hashlib.sha256(wpath.read_bytes()).hexdigest()
+    if sha != meta["weights"]["sha256"]:
+        raise ValueError(f"{wpath}: SHA-256 {sha} does not match model.json ({meta['weights']['sha256']})")
+    arch = meta["architecture"]
+    cfg = LegoConfig(bricks=arch["bricks"], d=arch["d"], heads=arch["heads"], label_dim=arch["label_dim"],
+                     channels=arch["channels"], mlp_ratio=arch["mlp_ratio"], fourier_dim=arch["fourier_dim"])
+    model = LegoStack(cfg)
+    model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in read_safetensors(wpath).items()})
+    return model.eval(), meta
+
+
+@torch.no_grad()
+def fp16_error(model, label_dim, n=8, seed=0):
+    """Largest |D_fp16 − D_fp32| over all bricks on random inputs, with weights rounded to fp16."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, 32, 32, generator=g)
+    sigma = torch.exp(torch.randn(n, generator=g) * 1.2 - 1.2)
+    y = (torch.rand(n, label_dim, generator=g) < 0.02).float()
+    ref = model(x * (1 + sigma[:, None, None, None]), sigma, y)
+    half = LegoStack(model.cfg)
+    half.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
+    out = half(x * (1 + sigma[:, None, None, None]), sigma, y)
+    return max(float((a[1] - b[1]).abs().max()) for a, b in zip(ref, out))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", type=Path, default=ROOT / "runs" / "lego-emoji-32")
+    ap.add_argument("--out", type=Path, default=None, help="default: public/models/<run name>")
+    ap.add_argument("--dtype", choices=["auto", "F16", "F32"], default="auto",
+                    help="auto: fp16 if it moves no output pixel by more than --fp16-tol")
+    ap.add_argument("--fp16-tol", type=float, default=2e-3, help="in [-1, 1] pixel units")
+    ap.add_argument("--extra", type=Path, help="JSON merged into model.json (training stats, quality)")
+    a = ap.parse_args()
+    ck_path = a.run / "ckpt.pt"
+    if not ck_path.is_file():
+        sys.exit(f"error: no checkpoint at {ck_path}; train first with `python3 -m train.train`")
+    ck = torch.load(ck_path, map_location="cpu")
+    model = LegoStack(LegoConfig(**ck["config"]))
+    model.load_state_dict(ck["ema"])
+    model.eval()
+    err = fp16_error(model, model.cfg.label_dim)
+    dtype = a.dtype if a.dtype != "auto" else ("F16" if err <= a.fp16_tol else "F32")
+    st = ck["state"]
+    extra = {"training": {"images_seen": st["images"], "steps": st["step"], "hours": round(st["seconds"] / 3600, 2),
+                          "preset": ck["args"].get("preset"), "fp16_max_abs_error": err}}
+    if a.extra:
+        extra.update(json.loads(a.extra.read_text()))
+    out = a.out or ROOT / "public" / "models" / a.run.name
+    meta = export(model, ck["labels"], out, a.run.name, dtype, extra)
+    print(f"exported {a.run.name} ({meta['param_count']:,} params, {dtype}, fp16 max |ΔD| {err:.2e}) → {out}")
+
+
+if __name__ == "__main__":
+    main()

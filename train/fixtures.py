@@ -1,0 +1,74 @@
+"""Golden fixtures for the WGSL engine: a tiny random model and the reference's outputs.
+
+    /usr/bin/python3 -m train.fixtures          # writes test/fixtures/tiny/
+
+Every parameter is random (adaLN and final layers included, so every path is exercised); the
+canvas is non-square. golden.safetensors holds inputs and outputs, golden.json says what each is.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from train.dataset import ROOT
+from train.export import export, write_safetensors
+from train.lego import LegoConfig, LegoStack, sample
+
+VERSION = 2
+OUT = ROOT / "test" / "fixtures" / "tiny"
+REGEN = "/usr/bin/python3 -m train.fixtures"
+LABELS = {"categories": ["Animals", "Food", "Flags"], "styles": ["google", "twitter"],
+          "vocab": ["cat", "face", "red", "smiling", "heart"],
+          "groups": {"category": [0, 3], "style": [3, 5], "words": [5, 10]}}
+CFG = dict(d=32, heads=2, label_dim=10,
+           bricks=[dict(region=4, patch=2, depth=1), dict(region=8, patch=4, depth=1), dict(region=16, patch=2, depth=2)])
+
+
+def tiny_model(seed=0):
+    torch.manual_seed(seed)
+    model = LegoStack(LegoConfig(**CFG))
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            fan_in = p.shape[1] if p.ndim == 2 else p.shape[0]
+            p.copy_(torch.randn(p.shape) * (0.1 if name.endswith("bias") else fan_in ** -0.5))
+    return model.eval()
+
+
+@torch.no_grad()
+def generate(out=OUT):
+    torch.set_num_threads(1)
+    model = tiny_model()
+    out.mkdir(parents=True, exist_ok=True)
+    export(model, LABELS, out, "tiny", "F32", {"fixture_version": VERSION})
+    g = torch.Generator().manual_seed(1)
+    B, H, W = 2, 16, 32
+    sigma = torch.tensor([0.7, 3.0])
+    x = torch.randn(B, 3, H, W, generator=g) * (1 + sigma[:, None, None, None])
+    y = torch.zeros(B, 10)
+    y[0, [0, 3, 5, 8]] = 1  # Animals, google, "cat", "smiling"
+    y[1, [2, 4, 7]] = 1  # Flags, twitter, "red"
+    tensors = {"x": x, "sigma": sigma, "labels": y}
+    cases = {}
+    for case, active, shift in [("all", [0, 1, 2], (0, 0)), ("skip_middle", [0, 2], (0, 0)),
+                                ("skip_top", [0, 1], (0, 0)), ("skip_bottom", [1, 2], (0, 0)),
+                                ("shifted", [0, 1, 2], (4, 8))]:
+        outs = model(x, sigma, y, active=active, shift=shift)
+        cases[case] = {"active": active, "shift": list(shift), "outputs": [f"{case}.D{k}" for k, _ in outs]}
+        tensors.update({f"{case}.D{k}": D for k, D in outs})
+    noise = torch.randn(B, 3, H, W, generator=g)
+    traj = sample(model, noise, y, steps=3, cfg_scale=2.0, heun=True)
+    tensors["heun.noise"] = noise
+    tensors.update({f"heun.x{i}": t for i, t in enumerate(traj)})
+    write_safetensors({k: v.float().numpy() for k, v in tensors.items()}, out / "golden.safetensors")
+    meta = {"version": VERSION, "regenerate": REGEN, "canvas": [H, W], "batch": B,
+            "sigma": sigma.tolist(), "cases": cases,
+            "heun": {"steps": 3, "cfg": 2.0, "sampler": "heun", "trajectory": [f"heun.x{i}" for i in range(4)]}}
+    (out / "golden.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return meta
+
+
+if __name__ == "__main__":
+    generate()
+    size = sum(f.stat().st_size for f in OUT.iterdir())
+    print(f"fixtures v{VERSION} → {OUT} ({size / 1024:.0f} KiB)")

@@ -1,0 +1,93 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from train import dataset, train
+from train.export import load
+
+EMOJI = [
+    {"name": "GRINNING CAT FACE", "short_names": ["smiley_cat"], "category": "Smileys & Emotion",
+     "image": "a.png", "sort_order": 2, "has_img_google": True, "has_img_twitter": True},
+    {"name": "CAT", "short_names": ["cat2"], "category": "Animals & Nature",
+     "image": "b.png", "sort_order": 1, "has_img_google": True, "has_img_twitter": True},
+    {"name": "RED HEART", "short_names": ["heart"], "category": "Smileys & Emotion",
+     "image": "c.png", "sort_order": 3, "has_img_google": True, "has_img_twitter": False},
+    {"name": "EMOJI MODIFIER FITZPATRICK TYPE-1-2", "short_names": ["skin-tone-2"], "category": "Component",
+     "image": "d.png", "sort_order": 4, "has_img_google": True, "has_img_twitter": True},
+]
+
+
+def fake_packages(root):
+    for style in dataset.STYLES:
+        d = root / f"emoji-datasource-{style}"
+        (d / "img" / style / "64").mkdir(parents=True)
+        (d / "emoji.json").write_text(json.dumps(EMOJI))
+        for i, e in enumerate(EMOJI):
+            px = np.zeros((64, 64, 4), np.uint8)
+            px[:32, :, :] = (255, 0, 0, 255)  # top half opaque red, bottom half transparent
+            px[32:, :, 3] = 0
+            px[0, 0] = (0, 0, 255, 128 + i)
+            Image.fromarray(px, "RGBA").save(d / "img" / style / "64" / e["image"])
+    return root
+
+
+def test_build_dataset(tmp_path):
+    info = dataset.build(fake_packages(tmp_path / "nm"), tmp_path / "data")
+    d = dataset.EmojiData(tmp_path / "data")
+    assert info["count"] == 5  # 3 base emoji in google + 2 in twitter, no "Component"
+    assert info["categories"] == ["Animals & Nature", "Smileys & Emotion"]
+    assert info["vocab"] == ["cat"]  # the only word used by two emoji
+    assert d.x32.shape == (5, 32, 32, 3) and d.x64.shape == (5, 64, 64, 3)
+    red = d.x32[:, :16].copy()
+    red[:, 0, 0] = (255, 0, 0)  # the one blue-tinted pixel is checked below
+    assert (red == (255, 0, 0)).all() and (d.x32[:, 16:] == 255).all()  # composited on white
+    # top-left 32×32 pixel averages one half-transparent blue pixel with three red ones
+    # the blue pixel at alpha ≈ 0.5 over white is (0.5, 0.5, 1.0); the red ones are (1, 0, 0)
+    assert abs(int(d.x32[0, 0, 0, 0]) - round(255 * (3 + 0.5) / 4)) <= 1
+    assert abs(int(d.x32[0, 0, 0, 2]) - round(255 * 1.0 / 4)) <= 1
+    y = d.labels(np.arange(5))
+    assert y.shape == (5, 2 + 2 + 1)
+    assert y[0].tolist() == [1, 0, 1, 0, 1]  # CAT: animals, google, "cat"
+
+
+def test_missing_package_is_a_clear_error(tmp_path):
+    with pytest.raises(dataset.DatasetError, match="npm ci"):
+        dataset.build(tmp_path / "nothing", tmp_path / "data")
+
+
+def test_corrupt_png_is_a_clear_error(tmp_path):
+    nm = fake_packages(tmp_path / "nm")
+    (nm / "emoji-datasource-google" / "img" / "google" / "64" / "b.png").write_bytes(b"not a png")
+    with pytest.raises(dataset.DatasetError, match="b.png"):
+        dataset.build(nm, tmp_path / "data")
+
+
+def test_train_smoke_resume_and_export(tmp_path):
+    dataset.build(fake_packages(tmp_path / "nm"), tmp_path / "data")
+    args = ["--name", "smoke", "--preset", "tiny", "--data", str(tmp_path / "data"), "--runs", str(tmp_path / "runs"),
+            "--batch", "8", "--log-every", "2", "--threads", "1", "--no-bf16", "--warmup", "2"]
+    train.main(args + ["--max-images", "32"])
+    ck = torch.load(tmp_path / "runs" / "smoke" / "ckpt.pt")
+    assert ck["state"]["step"] == 4 and ck["state"]["images"] == 32
+    train.main(args + ["--max-images", "64"])  # resumes at step 4
+    ck2 = torch.load(tmp_path / "runs" / "smoke" / "ckpt.pt")
+    assert ck2["state"]["step"] == 8
+    log = [json.loads(l) for l in (tmp_path / "runs" / "smoke" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [2, 4, 6, 8] and all(np.isfinite(r["loss"]) for r in log)
+    assert not torch.equal(ck["ema"]["bricks.2.final.linear.weight"], ck2["ema"]["bricks.2.final.linear.weight"])
+
+    import subprocess, sys
+    out = tmp_path / "model"
+    subprocess.run([sys.executable, "-m", "train.export", "--run", str(tmp_path / "runs" / "smoke"), "--out", str(out)],
+                   check=True, cwd=dataset.ROOT)
+    model, meta = load(out)
+    assert meta["training"]["images_seen"] == 64 and meta["labels"]["vocab"] == ["cat"]
+    ema = train.LegoStack(train.LegoConfig(**ck2["config"]))
+    ema.load_state_dict(ck2["ema"])
+    x, s, y = torch.randn(1, 3, 32, 32), torch.tensor([1.0]), torch.ones(1, 5)
+    with torch.no_grad():
+        tol = 0 if meta["dtype"] == "F32" else meta["training"]["fp16_max_abs_error"] * 2 + 1e-3
+        assert (model.denoise(x, s, y) - ema.eval().denoise(x, s, y)).abs().max() <= tol
