@@ -1,0 +1,56 @@
+// The engine's public shapes: what the UI and the CLI pass in and get back.
+import type { LabelChoice } from '../model/labels.ts';
+
+/** One brick's place in a generation: off, or on except over a window of the sampling steps. */
+export interface BrickSetting {
+  enabled: boolean;
+  /** Skipped while the step's fraction i/steps lies in [start, end); null: never skipped. */
+  skip?: [number, number] | null;
+}
+
+export type Sampler = 'heun' | 'euler';
+
+export interface GenerateOptions {
+  width: number; // any multiple of the largest region
+  height: number;
+  steps: number; // 1–64
+  sampler: Sampler;
+  cfg: number; // guidance scale; 1 = no guidance (no unconditional half)
+  seed: number; // uint32
+  batch: number; // 1–8
+  labels: LabelChoice;
+  bricks: BrickSetting[]; // one per brick of the stack; may change while running (setBricks)
+  /** Shift the region grid by half the largest region on odd steps (larger canvases). */
+  shiftTiling?: boolean;
+  /** Read back the denoised estimate after each step for a live preview. */
+  preview?: boolean;
+  signal?: AbortSignal;
+  onStep?: (info: StepInfo) => void;
+}
+
+/** RGBA8 images of one size, row-major. */
+export interface ImageBatch {
+  width: number;
+  height: number;
+  images: Uint8ClampedArray[];
+}
+
+export interface StepInfo {
+  step: number; // 1-based, steps done
+  steps: number;
+  sigma: number; // noise level this step started from
+  ms: number; // wall time of this step
+  active: number[]; // bricks that ran this step
+  preview?: ImageBatch;
+}
+
+export interface GenerateResult {
+  images: ImageBatch;
+  /** Final canvases as f32 NCHW in [-1, 1] (unclamped), for parity checks. */
+  raw: Float32Array;
+  totalMs: number;
+  stepMs: number[];
+  evaluations: number; // network evaluations (Heun: 2 per step but the last)
+  dispatches: number; // compute dispatches recorded in all
+  brickMs?: number[]; // per-brick GPU time from timestamp queries, when the adapter has them
+}

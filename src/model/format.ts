@@ -1,0 +1,67 @@
+// model.json as train/export.py writes it (format "lego-diffusion/1"); docs/model-spec.md.
+
+export interface BrickSpec {
+  region: number; // r: side of the square regions, each an independent token sequence
+  patch: number; // p: side of one token's patch
+  depth: number; // N: DiT blocks
+}
+
+export interface Architecture {
+  d: number;
+  heads: number;
+  mlp_ratio: number;
+  channels: number; // 3
+  fourier_dim: number; // 256
+  label_dim: number; // L = categories + styles + words
+  bricks: BrickSpec[];
+  gelu: 'tanh';
+  layernorm_eps: number;
+}
+
+export interface LabelSpec {
+  categories: string[];
+  styles: string[];
+  vocab: string[];
+  groups: Record<'category' | 'style' | 'words', [number, number]>; // [start, end) in the vector
+}
+
+export interface ModelJson {
+  format: 'lego-diffusion/1';
+  name: string;
+  architecture: Architecture;
+  labels: LabelSpec;
+  edm: { sigma_data: number; sigma_min: number; sigma_max: number; rho: number };
+  param_count: number;
+  dtype: 'F16' | 'F32';
+  weights: { file: string; sha256: string };
+  training?: { images_seen: number; hours: number; [k: string]: unknown };
+}
+
+/** Every tensor the architecture needs: name → shape (PyTorch Linear: weight [out, in]). */
+export function expectedTensors(a: Architecture): Map<string, number[]> {
+  const t = new Map<string, number[]>();
+  const linear = (name: string, inp: number, out: number) => {
+    t.set(`${name}.weight`, [out, inp]);
+    t.set(`${name}.bias`, [out]);
+  };
+  const d = a.d;
+  linear('t_embed.0', a.fourier_dim, d);
+  linear('t_embed.2', d, d);
+  linear('y_embed', Math.max(a.label_dim, 1), d);
+  a.bricks.forEach((b, k) => {
+    const cin = (k === 0 ? 0 : a.channels) + a.channels + 2;
+    linear(`bricks.${k}.patch.0`, cin * b.patch * b.patch, d);
+    linear(`bricks.${k}.patch.2`, d, d);
+    for (let j = 0; j < b.depth; j++) {
+      const p = `bricks.${k}.blocks.${j}`;
+      linear(`${p}.adaln`, d, 6 * d);
+      linear(`${p}.attn.qkv`, d, 3 * d);
+      linear(`${p}.attn.proj`, d, d);
+      linear(`${p}.mlp.0`, d, a.mlp_ratio * d);
+      linear(`${p}.mlp.2`, a.mlp_ratio * d, d);
+    }
+    linear(`bricks.${k}.final.adaln`, d, 2 * d);
+    linear(`bricks.${k}.final.linear`, d, b.patch * b.patch * a.channels);
+  });
+  return t;
+}
