@@ -1,0 +1,90 @@
+// Per-device caches for shader modules, bind-group layouts and compute pipelines, keyed by readable
+// variant keys (e.g. `linear_v3_gelu_vec4_f32`) that benchmarks and error messages print too.
+
+interface DeviceCaches {
+  modules: Map<string, GPUShaderModule>;
+  layouts: Map<string, GPUBindGroupLayout>;
+  pipelines: Map<string, GPUComputePipeline>;
+  dummy?: GPUBuffer;
+}
+
+const caches = new WeakMap<GPUDevice, DeviceCaches>();
+
+function cachesFor(device: GPUDevice): DeviceCaches {
+  let c = caches.get(device);
+  if (!c) {
+    c = { modules: new Map(), layouts: new Map(), pipelines: new Map() };
+    caches.set(device, c);
+  }
+  return c;
+}
+
+export function getShaderModule(device: GPUDevice, name: string, code: string): GPUShaderModule {
+  const c = cachesFor(device);
+  let m = c.modules.get(name);
+  if (!m) {
+    m = device.createShaderModule({ label: `shader:${name}`, code });
+    c.modules.set(name, m);
+  }
+  return m;
+}
+
+export type BindingKind = 'uniform' | 'read' | 'rw';
+
+/** A bind-group layout for compute made of bindings 0..n-1 of the given kinds. */
+export function getBindGroupLayout(device: GPUDevice, name: string, kinds: readonly BindingKind[]): GPUBindGroupLayout {
+  const c = cachesFor(device);
+  let l = c.layouts.get(name);
+  if (!l) {
+    const type = { uniform: 'uniform', read: 'read-only-storage', rw: 'storage' } as const;
+    l = device.createBindGroupLayout({
+      label: `bgl:${name}`,
+      entries: kinds.map((k, binding) => ({
+        binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: type[k] },
+      })),
+    });
+    c.layouts.set(name, l);
+  }
+  return l;
+}
+
+export interface PipelineSpec {
+  /** Variant key; also the pipeline's label. */
+  key: string;
+  /** Shader family name (module cache key) and its WGSL source. */
+  shader: string;
+  code: string;
+  entryPoint: string;
+  layout: GPUBindGroupLayout;
+  constants?: Record<string, number>;
+}
+
+export function getComputePipeline(device: GPUDevice, spec: PipelineSpec): GPUComputePipeline {
+  const c = cachesFor(device);
+  let p = c.pipelines.get(spec.key);
+  if (!p) {
+    p = device.createComputePipeline({
+      label: spec.key,
+      layout: device.createPipelineLayout({ label: `layout:${spec.key}`, bindGroupLayouts: [spec.layout] }),
+      compute: {
+        module: getShaderModule(device, spec.shader, spec.code),
+        entryPoint: spec.entryPoint,
+        constants: spec.constants,
+      },
+    });
+    c.pipelines.set(spec.key, p);
+  }
+  return p;
+}
+
+/** The variant keys compiled so far on this device (for diagnostics and benchmarks). */
+export function cachedPipelineKeys(device: GPUDevice): string[] {
+  return [...cachesFor(device).pipelines.keys()];
+}
+
+/** A small zeroed storage buffer to fill bindings a variant does not read. */
+export function dummyBuffer(device: GPUDevice): GPUBuffer {
+  const c = cachesFor(device);
+  c.dummy ??= device.createBuffer({ label: 'dummy', size: 16, usage: GPUBufferUsage.STORAGE });
+  return c.dummy;
+}
