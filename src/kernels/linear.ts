@@ -1,0 +1,104 @@
+// Linear / matmul: Y[N,M] = X[N,K]·W[M,K]ᵀ + b with fused epilogues. Kernel: shaders/linear.wgsl.
+import code from '../../shaders/linear.wgsl?raw';
+import type { BufferArg } from '../gpu/buffers';
+import { dummyBuffer, getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
+import { assertShape, ceilDiv, makeBindings, MAX_WORKGROUPS_PER_DIM, UniformWriter, type KernelOp } from './op';
+
+export type LinearEpilogue = 'none' | 'gelu' | 'residual' | 'posadd' | 'add';
+const EPILOGUE_ID: Record<LinearEpilogue, number> = { none: 0, gelu: 1, residual: 2, posadd: 3, add: 4 };
+
+/** Kernel versions in shaders/linear.wgsl (see its header for what each measured). */
+export type LinearVersion = 'v1_naive' | 'v2' | 'v3';
+/** The version the engine uses: v3 (16×8 tile) where K % 4 == 0, else v2's scalar-load path. */
+export const LINEAR_VERSION: LinearVersion = 'v3';
+
+interface Variant { entryPoint: string; tag: string; rows: number; cols: number; wgX: number; wgY: number }
+
+function variant(version: LinearVersion, k: number): Variant {
+  const vec4 = k % 4 === 0;
+  if (version === 'v1_naive') return { entryPoint: 'linear_naive', tag: 'v1_naive', rows: 1, cols: 1, wgX: 64, wgY: 1 };
+  if (version === 'v3' && vec4) return { entryPoint: 'linear_v3_vec4', tag: 'v3_16x8_vec4', rows: 16, cols: 8, wgX: 8, wgY: 8 };
+  return vec4
+    ? { entryPoint: 'linear_vec4', tag: 'v2_4x4_vec4', rows: 4, cols: 4, wgX: 16, wgY: 4 }
+    : { entryPoint: 'linear_scalar', tag: 'v2_4x4_scalar', rows: 4, cols: 4, wgX: 16, wgY: 4 };
+}
+
+export interface LinearParams {
+  label: string;
+  x: BufferArg; // [N, K]
+  w: BufferArg; // [M, K]
+  b: BufferArg; // [M]
+  y: BufferArg; // [N, M]; read too for 'residual' and 'add' (must not alias x)
+  n: number;
+  k: number;
+  m: number;
+  epilogue?: LinearEpilogue;
+  /** residual: gate vector of image i at aux[auxOffset + i·auxStride …+M] (elements). */
+  aux?: BufferArg; // residual: modulation buffer; posadd: positional table [posRows, M]
+  auxOffset?: number;
+  auxStride?: number;
+  rowsPerImage?: number; // residual: token rows per image (img = floor(row / rowsPerImage))
+  posRows?: number; // posadd: T, rows of the table (row uses table row `row mod T`)
+  version?: LinearVersion;
+}
+
+export function linearKey(p: Pick<LinearParams, 'k' | 'epilogue' | 'version'>): string {
+  const v = variant(p.version ?? LINEAR_VERSION, p.k);
+  const wg = v.entryPoint === 'linear_naive' ? '' : `_wg${v.wgX}x${v.wgY}`;
+  return `linear_${v.tag}_${p.epilogue ?? 'none'}_f32${wg}`;
+}
+
+export function prepareLinear(device: GPUDevice, p: LinearParams): KernelOp {
+  const epi = p.epilogue ?? 'none';
+  assertShape(p.n > 0 && p.k > 0 && p.m > 0, p.label, `empty shape N=${p.n} K=${p.k} M=${p.m}`);
+  if (epi === 'residual') {
+    assertShape(!!p.aux && (p.rowsPerImage ?? 0) > 0, p.label, 'residual needs aux (gates) and rowsPerImage');
+  }
+  if (epi === 'posadd') assertShape(!!p.aux && (p.posRows ?? 0) > 0, p.label, 'posadd needs aux (table) and posRows');
+  const v = variant(p.version ?? LINEAR_VERSION, p.k);
+  const key = linearKey(p);
+  const layout = getBindGroupLayout(device, 'linear', ['uniform', 'read', 'read', 'read', 'rw', 'read']);
+  const naive = v.entryPoint === 'linear_naive';
+  const pipeline = getComputePipeline(device, {
+    key, shader: 'linear', code, layout, entryPoint: v.entryPoint,
+    constants: naive ? { EPILOGUE: EPILOGUE_ID[epi] } : { EPILOGUE: EPILOGUE_ID[epi], WG_X: v.wgX, WG_Y: v.wgY },
+  });
+  const u = new UniformWriter(8)
+    .u32(0, p.n).u32(1, p.k).u32(2, p.m)
+    .u32(3, p.rowsPerImage ?? 1).u32(4, p.auxOffset ?? 0).u32(5, p.auxStride ?? 0).u32(6, p.posRows ?? 1);
+  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u,
+    [p.x, p.w, p.b, p.y, p.aux ?? dummyBuffer(device)]);
+  const workgroups: [number, number, number] =
+    [ceilDiv(p.m, v.cols * v.wgX), ceilDiv(p.n, v.rows * v.wgY), 1];
+  assertShape(workgroups[0] <= MAX_WORKGROUPS_PER_DIM && workgroups[1] <= MAX_WORKGROUPS_PER_DIM, p.label,
+    `N=${p.n}, M=${p.m} need too many workgroups`);
+  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 2 * p.n * p.k * p.m };
+}
+
+export function geluTanh(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+}
+
+/** CPU reference (f64 accumulation). `y` is read for 'residual'/'add' and returned updated. */
+export function linearRef(x: Float32Array, w: Float32Array, b: Float32Array, n: number, k: number, m: number,
+  opts: { epilogue?: LinearEpilogue; y?: Float32Array; aux?: Float32Array; auxOffset?: number;
+    auxStride?: number; rowsPerImage?: number; posRows?: number } = {}): Float32Array {
+  const epi = opts.epilogue ?? 'none';
+  const y = opts.y ? Float32Array.from(opts.y) : new Float32Array(n * m);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < m; c++) {
+      let acc = 0;
+      for (let i = 0; i < k; i++) acc += x[r * k + i] * w[c * k + i];
+      let v = acc + b[c];
+      const idx = r * m + c;
+      if (epi === 'gelu') v = geluTanh(v);
+      else if (epi === 'residual') {
+        const img = Math.floor(r / opts.rowsPerImage!);
+        v = y[idx] + opts.aux![(opts.auxOffset ?? 0) + img * (opts.auxStride ?? 0) + c] * v;
+      } else if (epi === 'posadd') v += opts.aux![(r % opts.posRows!) * m + c];
+      else if (epi === 'add') v += y[idx];
+      y[idx] = v;
+    }
+  }
+  return y;
+}

@@ -1,0 +1,86 @@
+// What every kernel module's prepare…() returns, and the one way to record it.
+import { asBinding, createUniformBuffer, type BufferArg } from '../gpu/buffers';
+
+/** A dispatch ready to be recorded: pipeline, bind group and uniforms created once, reused every step. */
+export interface KernelOp {
+  /** Variant key of the pipeline (e.g. `linear_v3_gelu_vec4_f32`). */
+  readonly key: string;
+  readonly label: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  /** This op's own uniform buffer (shapes, offsets, scalars). */
+  readonly uniform: GPUBuffer;
+  readonly workgroups: readonly [number, number, number];
+  /** Floating-point operations of one dispatch (for benchmarks; 0 where meaningless). */
+  readonly flops: number;
+}
+
+/** Records `op` into a compute pass the caller owns. */
+export function encodeOp(pass: GPUComputePassEncoder, op: KernelOp): void {
+  pass.setPipeline(op.pipeline);
+  pass.setBindGroup(0, op.bindGroup);
+  pass.dispatchWorkgroups(op.workgroups[0], op.workgroups[1], op.workgroups[2]);
+}
+
+/** Records ops into one pass, submits, and returns when the GPU is done (tests, benchmarks). */
+export async function runOps(device: GPUDevice, ops: readonly KernelOp[], label = 'ops'): Promise<void> {
+  const enc = device.createCommandEncoder({ label });
+  const pass = enc.beginComputePass({ label });
+  for (const op of ops) encodeOp(pass, op);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  await device.queue.onSubmittedWorkDone();
+}
+
+export const MAX_WORKGROUPS_PER_DIM = 65535;
+
+/** Spreads `count` workgroups over x and y (each ≤ 65535); shaders rebuild the linear index as
+ *  wid.y·gridX + wid.x, where gridX is the returned x (pass it in the uniforms). */
+export function grid2d(count: number): [number, number, number] {
+  if (count <= MAX_WORKGROUPS_PER_DIM) return [Math.max(1, count), 1, 1];
+  const y = Math.ceil(count / MAX_WORKGROUPS_PER_DIM);
+  const x = Math.ceil(count / y);
+  return [x, y, 1];
+}
+
+export function ceilDiv(a: number, b: number): number {
+  return Math.floor((a + b - 1) / b);
+}
+
+/** Uniform block builder: 32-bit slots, each an u32 or an f32, padded to 16 bytes. */
+export class UniformWriter {
+  readonly data: ArrayBuffer;
+  private readonly u: Uint32Array;
+  private readonly f: Float32Array;
+  constructor(slots: number) {
+    this.data = new ArrayBuffer(Math.ceil(slots / 4) * 16);
+    this.u = new Uint32Array(this.data);
+    this.f = new Float32Array(this.data);
+  }
+  u32(slot: number, v: number): this {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`uniform slot ${slot}: ${v} is not a u32`);
+    this.u[slot] = v;
+    return this;
+  }
+  f32(slot: number, v: number): this {
+    this.f[slot] = v;
+    return this;
+  }
+}
+
+/** Creates the op's uniform buffer and bind group: binding 0 = uniforms, then `buffers` in order. */
+export function makeBindings(device: GPUDevice, label: string, layout: GPUBindGroupLayout,
+  uniforms: UniformWriter, buffers: readonly BufferArg[]): { uniform: GPUBuffer; bindGroup: GPUBindGroup } {
+  const uniform = createUniformBuffer(device, `${label}.uniforms`, uniforms.data.byteLength);
+  device.queue.writeBuffer(uniform, 0, uniforms.data);
+  const bindGroup = device.createBindGroup({
+    label, layout,
+    entries: [{ binding: 0, resource: { buffer: uniform } },
+      ...buffers.map((b, i) => ({ binding: i + 1, resource: asBinding(b) }))],
+  });
+  return { uniform, bindGroup };
+}
+
+export function assertShape(cond: boolean, label: string, msg: string): asserts cond {
+  if (!cond) throw new RangeError(`${label}: ${msg}`);
+}
