@@ -37,11 +37,6 @@ def words_of(emoji):
     return sorted({re.sub(r"[^a-z0-9]", "", w) for w in words} - STOP_WORDS - {""})
 
 
-def tokenize_prompt(prompt):
-    """The same word splitting for a user prompt (the engine mirrors this in TypeScript)."""
-    return [w for w in re.split(r"[\s_\-,]+", prompt.lower()) if w and w not in STOP_WORDS]
-
-
 def package_dir(style, node_modules):
     d = node_modules / f"emoji-datasource-{style}"
     if not (d / "emoji.json").is_file() or not (d / "img" / style / "64").is_dir():

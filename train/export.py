@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from train.dataset import ROOT
+from train.dataset import ROOT, STOP_WORDS
 from train.lego import LegoConfig, LegoStack, SIGMA_DATA
 
 DTYPES = {"F32": np.float32, "F16": np.float16}
@@ -57,7 +57,7 @@ def model_json(cfg: LegoConfig, labels, n_params, dtype, sha256, name, extra=Non
                          "fourier_dim": cfg.fourier_dim, "label_dim": cfg.label_dim,
                          "bricks": [{"region": b.region, "patch": b.patch, "depth": b.depth} for b in cfg.bricks],
                          "gelu": "tanh", "layernorm_eps": 1e-6},
-        "labels": labels,
+        "labels": {**labels, "stop_words": sorted(STOP_WORDS)},  # prompts drop these words
         "edm": {"sigma_data": SIGMA_DATA, "sigma_min": 0.002, "sigma_max": 80.0, "rho": 7.0},
         "param_count": n_params,
         "dtype": dtype,

@@ -54,6 +54,8 @@ def parse_args(argv=None):
     g.add_argument("--max-minutes", type=float, default=float("inf"))
     g.add_argument("--ckpt-minutes", type=float, default=10)
     g.add_argument("--sample-minutes", type=float, default=20)
+    g.add_argument("--snapshot-minutes", type=float, default=20,
+                   help="keep the EMA weights every so often (runs/<name>/ema_<images>.pt) for quality curves")
     g.add_argument("--log-every", type=int, default=20, help="steps between progress lines")
     g = ap.add_argument_group("optimisation")
     g.add_argument("--batch", type=int, default=64, help="global batch size")
@@ -167,7 +169,7 @@ def main(argv=None):
     local_batch = a.batch // world
     n_bricks = len(cfg.bricks)
     t_start = time.time()
-    last_ckpt = last_sample = t_start
+    last_ckpt = last_sample = last_snapshot = t_start
     seconds0 = state["seconds"]
     window = dict(t=time.time(), images=0, loss={}, n=0)
     autocast = torch.autocast("cpu" if a.device == "cpu" else "cuda", dtype=torch.bfloat16, enabled=a.bf16)
@@ -229,6 +231,10 @@ def main(argv=None):
         if main_proc and now - last_ckpt > a.ckpt_minutes * 60:
             save()
             last_ckpt = now
+        if main_proc and now - last_snapshot > a.snapshot_minutes * 60:
+            torch.save(dict(ema=ema.state_dict(), config=cfg.to_dict(), state=dict(state)),
+                       run / f"ema_{state['images']:09d}.pt")
+            last_snapshot = now
         if main_proc and now - last_sample > a.sample_minutes * 60:
             print(f"sample grid → {grid()}", flush=True)
             last_sample = window["t"] = time.time()
