@@ -1,0 +1,56 @@
+// LayerNorm (no affine, eps 1e-6) fused with adaLN modulate. Kernel: shaders/layernorm.wgsl.
+import code from '../../shaders/layernorm.wgsl?raw';
+import type { BufferArg } from '../gpu/buffers';
+import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
+import { assertShape, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
+
+export const LN_EPS = 1e-6;
+const WG = 64;
+
+export interface LayerNormParams {
+  label: string;
+  x: BufferArg; // [N, d]
+  out: BufferArg; // [N, d] (must not alias x)
+  /** Modulation buffer, e.g. the adaLN linear's output [images, 6d]. */
+  mod: BufferArg;
+  n: number;
+  d: number;
+  rowsPerImage: number; // token rows per image: image of row n is floor(n / rowsPerImage)
+  modStride: number; // elements between images in mod (6d for a block's adaLN)
+  shiftOffset: number; // element offset of image 0's shift vector (block: 0 or 3d; final: 0)
+  scaleOffset: number; // element offset of image 0's scale vector (block: d or 4d; final: d)
+}
+
+export function prepareLayerNorm(device: GPUDevice, p: LayerNormParams): KernelOp {
+  assertShape(p.n > 0 && p.d > 0 && p.rowsPerImage > 0, p.label, `bad shape N=${p.n} d=${p.d}`);
+  const key = `layernorm_modulate_v1_f32_wg${WG}`;
+  const layout = getBindGroupLayout(device, 'layernorm', ['uniform', 'read', 'read', 'rw']);
+  const pipeline = getComputePipeline(device, {
+    key, shader: 'layernorm', code, layout, entryPoint: 'layernorm_modulate', constants: { WG },
+  });
+  const workgroups = grid2d(p.n);
+  const u = new UniformWriter(8).u32(0, p.n).u32(1, p.d).u32(2, p.rowsPerImage).u32(3, p.modStride)
+    .u32(4, p.shiftOffset).u32(5, p.scaleOffset).u32(6, workgroups[0]);
+  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.x, p.mod, p.out]);
+  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+}
+
+/** CPU reference (f64, two-pass). */
+export function layerNormRef(x: Float32Array, mod: Float32Array,
+  p: Omit<LayerNormParams, 'label' | 'x' | 'out' | 'mod'>): Float32Array {
+  const { n, d } = p;
+  const out = new Float32Array(n * d);
+  for (let r = 0; r < n; r++) {
+    let mean = 0;
+    for (let i = 0; i < d; i++) mean += x[r * d + i];
+    mean /= d;
+    let v = 0;
+    for (let i = 0; i < d; i++) v += (x[r * d + i] - mean) ** 2;
+    const rstd = 1 / Math.sqrt(v / d + LN_EPS);
+    const mb = Math.floor(r / p.rowsPerImage) * p.modStride;
+    for (let i = 0; i < d; i++) {
+      out[r * d + i] = (x[r * d + i] - mean) * rstd * (1 + mod[mb + p.scaleOffset + i]) + mod[mb + p.shiftOffset + i];
+    }
+  }
+  return out;
+}
