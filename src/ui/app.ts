@@ -1,33 +1,104 @@
-// Placeholder app shell: reports whether WebGPU is usable here. The real UI replaces it.
-import { LitElement, html, css } from 'lit';
+// The app shell: settings (mirrored in the URL), the session (GPU, model, engine), and the layout.
+import { LitElement, html, css, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
-import { acquireDevice } from '../gpu/device';
+import type { SettingsPatch } from './events.ts';
+import { describeError } from './notices.ts';
+import { costKey, Session } from './session.ts';
+import { fitToModel, fromQuery, toQuery, type Settings } from './settings.ts';
+import './brick-panel.ts';
+import './gen-controls.ts';
+import './image-grid.ts';
+import './model-status.ts';
+import './notice-list.ts';
+import './progress-view.ts';
+import './prompt-box.ts';
 
 @customElement('lego-app')
 export class LegoApp extends LitElement {
   static override styles = css`
-    :host { display: block; font: 16px/1.4 system-ui, sans-serif; margin: 2rem; }
-    .error { color: #b00020; }
+    :host { display: block; font: 15px/1.4 system-ui, sans-serif; margin: 0 auto; padding: 1rem; max-width: 72rem; color: #222; }
+    h1 { font-size: 1.4rem; margin: 0 0 0.5rem; }
+    h2 { font-size: 1.05rem; margin: 0.75rem 0 0.4rem; }
+    main { display: grid; grid-template-columns: minmax(18rem, 26rem) 1fr; gap: 1.5rem; }
+    @media (max-width: 50rem) { main { grid-template-columns: 1fr; } }
+    .actions { display: flex; gap: 0.5rem; align-items: center; margin-bottom: 0.5rem; }
+    .actions button { font-size: 1.05rem; padding: 0.4rem 1.2rem; }
+    a.share { font-size: 0.85rem; }
   `;
 
-  @state() private status = 'Looking for a WebGPU adapter…';
-  @state() private failed = false;
+  @state() private settings: Settings = fromQuery(location.search);
+  private readonly session = new Session(this, this.settings.model);
+  private fitted = false;
 
-  override async connectedCallback(): Promise<void> {
+  override connectedCallback(): void {
     super.connectedCallback();
-    try {
-      const gpu = await acquireDevice();
-      this.status = `WebGPU ready on ${gpu.adapterName}` +
-        (gpu.isFallback ? ' (a software adapter: generation will be slow)' : '');
-    } catch (e) {
-      this.failed = true;
-      this.status = (e as Error).message;
+    (globalThis as { __lego?: unknown }).__lego = { app: this, session: this.session }; // for tests and debugging
+    // No blank page: anything that escapes becomes a message too.
+    addEventListener('error', (e) => this.session.notify(describeError(e.error ?? e.message)));
+    addEventListener('unhandledrejection', (e) => this.session.notify(describeError(e.reason)));
+  }
+
+  protected override willUpdate(): void {
+    const meta = this.session.model?.meta;
+    if (meta && !this.fitted) {
+      this.fitted = true;
+      this.settings = fitToModel(this.settings, meta);
+      this.syncUrl();
     }
   }
 
+  private syncUrl() {
+    history.replaceState(null, '', `${location.pathname}?${toQuery(this.settings)}`);
+  }
+
+  private onSettings(e: CustomEvent<SettingsPatch>) {
+    const meta = this.session.model?.meta;
+    const next = { ...this.settings, ...e.detail };
+    this.settings = meta ? fitToModel(next, meta) : next;
+    if (e.detail.bricks) this.session.setBricks(this.settings.bricks);
+    this.syncUrl();
+  }
+
+  private generate() {
+    void this.session.generate(this.settings);
+  }
+
   override render() {
-    return html`<h1>LEGO Diffusion on WebGPU</h1>
-      <p class=${this.failed ? 'error' : ''} data-testid="gpu-status">${this.status}</p>`;
+    const s = this.session, meta = s.model?.meta, running = s.phase === 'running';
+    const result = s.result;
+    const costs = s.engine && meta ? s.engine.brickCost(this.settings.width, this.settings.height) : [];
+    const stepMs = s.run?.stepMs ?? [];
+    return html`
+      <h1>LEGO Diffusion on WebGPU</h1>
+      <notice-list .notices=${s.notices} @dismiss=${(e: CustomEvent<{ id: string }>) => s.dismiss(e.detail.id)}></notice-list>
+      <model-status .phase=${s.phase} .meta=${meta} .download=${s.download} .storage=${s.storage} .modelUrl=${s.modelUrl}
+        .adapter=${s.gpu?.adapterName ?? ''} .gpuBytes=${s.engine?.allocatedBytes ?? 0}
+        @remove-cache=${() => void s.removeCache()}></model-status>
+      <main @settings-change=${this.onSettings}>
+        <section>
+          <h2>Prompt</h2>
+          <prompt-box .vocab=${meta?.labels.vocab ?? []} .stopWords=${(meta?.labels as { stop_words?: string[] })?.stop_words ?? []}
+            .value=${this.settings.prompt} ?disabled=${running || !meta}></prompt-box>
+          <h2>Settings</h2>
+          <gen-controls .settings=${this.settings} .meta=${meta} ?disabled=${running}></gen-controls>
+          <h2>Bricks</h2>
+          ${meta ? html`<brick-panel .specs=${meta.architecture.bricks} .bricks=${this.settings.bricks} .costs=${costs}
+            .stepMs=${stepMs} .active=${s.run?.active ?? []} .fullMs=${s.fullMs.get(costKey(this.settings))}
+            .brickMs=${result?.brickMs}></brick-panel>` : nothing}
+        </section>
+        <section>
+          <div class="actions">
+            ${running
+              ? html`<button data-testid="cancel" @click=${() => s.cancel()}>Cancel</button>`
+              : html`<button data-testid="generate" ?disabled=${s.phase !== 'ready'} @click=${this.generate}>Generate</button>`}
+            <a class="share" href=${location.href} title="These settings and seed reproduce the result">Link to these settings</a>
+          </div>
+          <progress-view .run=${s.run} ?running=${running}></progress-view>
+          ${running || !result ? html`<image-grid data-testid="preview" heading="Denoised estimate (live)" .batch=${s.preview}></image-grid>` : nothing}
+          ${result && !running ? html`<image-grid data-testid="results" heading="Results (seed ${result.settings.seed})" downloads
+            filename="lego-${result.settings.seed}" .batch=${result.images}></image-grid>` : nothing}
+        </section>
+      </main>`;
   }
 }
 

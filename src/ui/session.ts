@@ -1,0 +1,216 @@
+// The page's one piece of state that is not a setting: GPU device, model, engine, the running
+// generation, notices. A Lit reactive controller: every change re-renders the host.
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { acquireDevice, DeviceLostError, type GpuContext } from '../gpu/device.ts';
+import { loadModel, type LoadedModel } from '../model/load.ts';
+import { labelVector } from '../model/labels.ts';
+import type { BrickSetting, GenerateResult, ImageBatch, StepInfo } from '../engine/types.ts';
+import { loadModelFiles, removeCachedModel, storageInfo, type StorageInfo } from '../store/weights-cache.ts';
+import { createEngine, type Engine } from './engine-port.ts';
+import { describeError, fallbackAdapterNotice, type Notice } from './notices.ts';
+import type { Settings } from './settings.ts';
+
+export type Phase = 'starting' | 'downloading' | 'ready' | 'running' | 'recovering' | 'failed';
+
+export interface RunState {
+  step: number;
+  steps: number;
+  stepMs: number[]; // wall time of each step done
+  active: number[]; // bricks that ran in the last step
+  startedAt: number;
+  endedAt?: number;
+}
+
+const isAbort = (e: unknown) => (e as { name?: string })?.name === 'AbortError';
+
+export class Session implements ReactiveController {
+  phase: Phase = 'starting';
+  notices: Notice[] = [];
+  gpu?: GpuContext;
+  model?: LoadedModel;
+  engine?: Engine;
+  download = { loaded: 0, total: 0, from: undefined as 'cache' | 'network' | undefined };
+  storage?: StorageInfo;
+  run?: RunState;
+  preview?: ImageBatch;
+  result?: GenerateResult & { settings: Settings };
+  /** Mean ms per step with every brick on, per canvas/batch/guidance (to show what skipping saves). */
+  readonly fullMs = new Map<string, number>();
+  private abort?: AbortController;
+  private started = false;
+  private losses: number[] = [];
+  private engineFor?: GpuContext;
+
+  constructor(private readonly host: ReactiveControllerHost & HTMLElement, readonly modelUrl: string) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    if (this.started) return;
+    this.started = true;
+    void this.start();
+  }
+
+  private update(): void {
+    this.host.requestUpdate();
+  }
+
+  notify(n: Notice): void {
+    this.notices = [...this.notices.filter((m) => m.id !== n.id), n];
+    this.update();
+  }
+
+  dismiss(id: string): void {
+    this.notices = this.notices.filter((m) => m.id !== id);
+    this.update();
+  }
+
+  private fail(e: unknown): void {
+    this.phase = 'failed';
+    this.notify(describeError(e));
+  }
+
+  private async openDevice(): Promise<void> {
+    const ctx = await acquireDevice({ label: 'lego-device' });
+    this.gpu = ctx;
+    if (ctx.isFallback) this.notify(fallbackAdapterNotice(ctx.adapterName));
+    void ctx.lost.then((err) => {
+      if (this.gpu === ctx) void this.recover(err); // a device we replaced or disposed is no loss
+    });
+  }
+
+  private async start(): Promise<void> {
+    try {
+      await this.openDevice();
+      this.phase = 'downloading';
+      this.update();
+      const files = await loadModelFiles(this.modelUrl, {
+        onProgress: (loaded, total) => {
+          this.download = { ...this.download, loaded, total };
+          this.update();
+        },
+      });
+      this.download = { ...this.download, from: files.from };
+      files.notes.forEach((text, i) => this.notify({ id: `store${i}`, level: 'warning', title: 'Offline copy', text }));
+      this.model = await loadModel(files.meta, files.weights);
+      void this.refreshStorage();
+      await this.ensureEngine(); // unless a device loss is being recovered: recover() builds it then
+    } catch (e) {
+      this.fail(e);
+    }
+    this.update();
+  }
+
+  /** Builds the engine once both a device and a model are there (once per device). */
+  private async ensureEngine(): Promise<void> {
+    const gpu = this.gpu, model = this.model;
+    if (!gpu || !model || this.engineFor === gpu) return;
+    this.engineFor = gpu;
+    const engine = await createEngine(gpu, model);
+    if (this.gpu !== gpu) return engine.destroy(); // lost while building: recover() makes another
+    this.engine = engine;
+    this.phase = 'ready';
+    this.update();
+  }
+
+  /** The device was lost: drop it and the engine, make new ones from the weights in memory. */
+  private async recover(err: DeviceLostError): Promise<void> {
+    const now = performance.now();
+    this.losses = [...this.losses.filter((t) => now - t < 60_000), now];
+    this.abort?.abort();
+    this.notify(describeError(err));
+    const engine = this.engine;
+    this.engine = undefined;
+    this.gpu = undefined;
+    this.phase = 'recovering';
+    this.update();
+    try {
+      engine?.destroy();
+    } catch { /* the device is gone already */ }
+    if (this.losses.length > 3) {
+      this.fail(new Error(`the GPU device was lost ${this.losses.length} times in a minute (${err.message}). Reload the page; try a smaller canvas or batch.`));
+      return;
+    }
+    try {
+      await this.openDevice();
+      await this.ensureEngine(); // without a model yet, start() builds it when the model is in
+      if (this.engine) this.notify({ id: 'lost', level: 'info', title: 'Recovered from a GPU reset', text: 'A new GPU device is running from the weights already in memory. Press Generate to run again.' });
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Starts a generation; resolves when it ends (done, cancelled or failed). */
+  async generate(s: Settings): Promise<void> {
+    const engine = this.engine;
+    if (!engine || !this.model || this.phase !== 'ready') return;
+    const labels = { category: s.category, style: s.style, prompt: s.prompt };
+    try {
+      labelVector(this.model.meta.labels, labels, this.model.meta.architecture.label_dim);
+    } catch (e) {
+      return this.notify(describeError(e));
+    }
+    ['prompt', 'run', 'lost'].forEach((id) => this.dismiss(id));
+    const abort = (this.abort = new AbortController());
+    this.phase = 'running';
+    this.preview = undefined;
+    const run: RunState = (this.run = { step: 0, steps: s.steps, stepMs: [], active: [], startedAt: performance.now() });
+    this.update();
+    try {
+      const res = await engine.generate({
+        width: s.width, height: s.height, steps: s.steps, sampler: s.sampler, cfg: s.cfg, seed: s.seed,
+        batch: s.batch, labels, bricks: s.bricks, shiftTiling: s.shift, preview: true, signal: abort.signal,
+        onStep: (info) => this.onStep(run, info),
+      });
+      run.endedAt = performance.now();
+      this.result = { ...res, settings: s };
+      if (s.bricks.every((b) => b.enabled && !b.skip)) this.fullMs.set(costKey(s), res.totalMs / s.steps);
+    } catch (e) {
+      run.endedAt = performance.now();
+      if (this.engine !== engine) return; // the device was lost; recover() reports it
+      if (isAbort(e)) this.notify({ id: 'run', level: 'info', title: 'Cancelled', text: `Stopped after step ${run.step} of ${run.steps}.` });
+      else this.notify(describeError(e));
+    } finally {
+      if (this.abort === abort) this.abort = undefined;
+      if (this.engine === engine && this.phase === 'running') this.phase = 'ready';
+      this.update();
+    }
+  }
+
+  private onStep(run: RunState, info: StepInfo): void {
+    run.step = info.step;
+    run.stepMs.push(info.ms);
+    run.active = info.active;
+    if (info.preview) this.preview = info.preview;
+    this.update();
+    const { preview: _, ...detail } = info;
+    this.host.dispatchEvent(new CustomEvent('lego-step', { detail, bubbles: true, composed: true }));
+  }
+
+  cancel(): void {
+    this.abort?.abort();
+  }
+
+  /** Live: a running generation uses these from its next network evaluation. */
+  setBricks(bricks: BrickSetting[]): void {
+    if (this.phase === 'running') this.engine?.setBricks(bricks);
+  }
+
+  async refreshStorage(): Promise<void> {
+    this.storage = await storageInfo();
+    this.update();
+  }
+
+  async removeCache(): Promise<void> {
+    if (!this.model) return;
+    try {
+      const n = await removeCachedModel(this.model.meta.name);
+      this.notify({ id: 'store', level: 'info', title: 'Cached model removed', text: n ? 'The model stays in memory for this visit and will be downloaded again next time.' : 'There was no saved copy.' });
+    } catch (e) {
+      this.notify(describeError(e));
+    }
+    await this.refreshStorage();
+  }
+}
+
+export const costKey = (s: Settings) => `${s.width}x${s.height}x${s.batch}x${s.cfg > 1 ? 'cfg' : 'nocfg'}x${s.sampler}x${s.steps}`;
