@@ -1,0 +1,77 @@
+// Conditioning: Fourier embedding of c_noise and SiLU. Kernel: shaders/conditioning.wgsl.
+// c = Linear(d,d)(SiLU(Linear(256,d)(fourier))) + Linear(L,d)(labels): the linears use linear.ts
+// (the second one with the 'add' epilogue onto y_emb), then SiLU(c) feeds every adaLN linear.
+import code from '../../shaders/conditioning.wgsl?raw';
+import type { BufferArg } from '../gpu/buffers';
+import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
+import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
+
+export const FOURIER_DIM = 256;
+const WG = 64;
+
+/** f_i = exp(−ln(10000)·i/half) for i < half, rounded to f32 (PyTorch computes it in f32). */
+export function fourierFreqs(dim = FOURIER_DIM): Float32Array {
+  const half = dim / 2;
+  return Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
+}
+
+export interface FourierParams {
+  label: string;
+  /** c_noise of image b at coef[coefOffset + b·coefStride] (e.g. the EDM coefficient table). */
+  coef: BufferArg;
+  coefOffset: number;
+  coefStride: number;
+  out: BufferArg; // [B, dim]: cos half, then sin half
+  batch: number;
+  dim?: number; // even, ≤ 256; default 256
+}
+
+export function prepareFourier(device: GPUDevice, p: FourierParams): KernelOp {
+  const dim = p.dim ?? FOURIER_DIM;
+  assertShape(dim % 8 === 0 && dim <= 256 && p.batch > 0, p.label, `dim ${dim} must be a multiple of 8, ≤ 256`);
+  const key = 'fourier_embed_v1_f32';
+  const layout = getBindGroupLayout(device, 'fourier', ['uniform', 'read', 'rw']);
+  const pipeline = getComputePipeline(device, { key, shader: 'conditioning', code, layout, entryPoint: 'fourier_embed' });
+  const u = new UniformWriter(4 + 128).u32(0, p.batch).u32(1, dim / 2).u32(2, p.coefOffset).u32(3, p.coefStride);
+  fourierFreqs(dim).forEach((f, i) => u.f32(4 + i, f));
+  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.coef, p.out]);
+  const workgroups: [number, number, number] = [ceilDiv(p.batch * dim / 2, WG), 1, 1];
+  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+}
+
+/** CPU reference, rounding the argument to f32 as the kernel and PyTorch do. */
+export function fourierRef(cNoise: ArrayLike<number>, dim = FOURIER_DIM): Float32Array {
+  const half = dim / 2, f = fourierFreqs(dim);
+  const out = new Float32Array(cNoise.length * dim);
+  for (let b = 0; b < cNoise.length; b++) {
+    const c1000 = Math.fround(1000 * Math.fround(cNoise[b]));
+    for (let i = 0; i < half; i++) {
+      const a = Math.fround(c1000 * f[i]);
+      out[b * dim + i] = Math.cos(a);
+      out[b * dim + half + i] = Math.sin(a);
+    }
+  }
+  return out;
+}
+
+export interface SiluParams {
+  label: string;
+  x: BufferArg; // [count]
+  out: BufferArg; // [count] (must not alias x)
+  count: number;
+}
+
+export function prepareSilu(device: GPUDevice, p: SiluParams): KernelOp {
+  assertShape(p.count > 0, p.label, 'empty');
+  const key = 'silu_v1_f32';
+  const layout = getBindGroupLayout(device, 'silu', ['uniform', 'read', 'rw']);
+  const pipeline = getComputePipeline(device, { key, shader: 'conditioning', code, layout, entryPoint: 'silu' });
+  const workgroups = grid2d(ceilDiv(p.count, WG));
+  const u = new UniformWriter(4).u32(0, p.count).u32(1, workgroups[0]);
+  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.x, p.out]);
+  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+}
+
+export function siluRef(x: Float32Array): Float32Array {
+  return x.map((v) => v / (1 + Math.exp(-v)));
+}
