@@ -24,7 +24,7 @@ function server(opts: { offline?: boolean; body?: Uint8Array } = {}) {
     if (opts.offline) throw new TypeError('Failed to fetch');
     if (!url.startsWith('/m/')) return new Response('nope', { status: 404, statusText: 'Not Found' });
     if (url.endsWith('model.json')) return new Response(modelJson);
-    if (url.endsWith('weights.safetensors')) return new Response(opts.body ?? weights, { headers: { 'content-length': String(weights.byteLength) } });
+    if (url.endsWith('weights.safetensors')) return new Response((opts.body ?? weights) as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(weights.byteLength) } });
     return new Response('nope', { status: 404, statusText: 'Not Found' });
   }) as typeof fetch;
   return { fetchFn, hits, weightHits: () => hits.filter((h) => h.endsWith('.safetensors')).length };
