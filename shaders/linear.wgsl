@@ -1,10 +1,17 @@
 // Linear / matmul family: Y[N,M] = X[N,K]·W[M,K]ᵀ + b[M], with fused epilogues.
 //
-// Versions (GFLOP/s on SwiftShader, 2 shared CPU cores, 4096×192→576; see docs/bench-kernels.json):
-//   v1 linear_naive   one thread per output, scalar K loop                     (bench baseline)
-//   v2 linear_vec4    4×4 register tile per thread, vec4 loads along K, mat4 FMA
+// Versions, measured by `npm run bench:kernels` (SwiftShader/Subzero on 2 AMD EPYC cores shared
+// with a PyTorch run; GFLOP/s on 4096×192→576 / 4096×768→192; docs/bench-kernels.json):
+//   v1 linear_naive   one thread per output, scalar K loop                       0.12 / 0.14  (1×)
+//   v2 linear_vec4    4×4 register tile per thread, vec4 loads along K, W as mat4  0.87 / 1.13  (7.6–8.2×)
 //   v2 linear_scalar  the same tile with scalar loads, for K % 4 ≠ 0
-//
+//   v3 linear_v3_vec4 16×8 register tile, vec4 loads                            1.46 / 1.92  (12.7–13.9×) ← used
+// On SwiftShader every storage load is a per-lane, bounds-checked gather (a branch per lane), so
+// loads per FMA decide: the tile trades 1/TM + 1/TN loads per FMA against register spills. Tile
+// sweep on 4096×192→576: 4×4 1.0, 8×8 1.3, 16×4 1.3, 8×16 1.2–1.7, 16×8 1.7, 16×16 1.6–2.2
+// GFLOP/s (256 accumulators: too many for GPUs). Workgroup-memory tiling is slower there
+// (barriers are coroutine switches). v3's 128 accumulators fit a GPU's register file.
+
 // Layouts: X row-major [N, K]; W row-major [M, K] (PyTorch Linear); b [M]; Y row-major [N, M].
 // Edge tiles: row and column indices are clamped to N−1 / M−1 for loads (so every load is in
 // range) and only in-range outputs are stored. The vec4 entry point needs K % 4 == 0.
