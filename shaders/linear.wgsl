@@ -10,7 +10,7 @@
 // loads per FMA decide: the tile trades 1/TM + 1/TN loads per FMA against register spills. Tile
 // sweep on 4096×192→576: 4×4 1.0, 8×8 1.3, 16×4 1.3, 8×16 1.2–1.7, 16×8 1.7, 16×16 1.6–2.2
 // GFLOP/s (256 accumulators: too many for GPUs). Workgroup-memory tiling is slower there
-// (barriers are coroutine switches). v3's 128 accumulators fit a GPU's register file.
+// (barriers are coroutine switches). v3's 128 accumulators still fit a GPU thread's registers.
 
 // Layouts: X row-major [N, K]; W row-major [M, K] (PyTorch Linear); b [M]; Y row-major [N, M].
 // Edge tiles: row and column indices are clamped to N−1 / M−1 for loads (so every load is in
