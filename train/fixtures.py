@@ -15,7 +15,7 @@ from train.dataset import ROOT
 from train.export import export, write_safetensors
 from train.lego import LegoConfig, LegoStack, sample
 
-VERSION = 2
+VERSION = 3
 OUT = ROOT / "test" / "fixtures" / "tiny"
 REGEN = "/usr/bin/python3 -m train.fixtures"
 LABELS = {"categories": ["Animals", "Food", "Flags"], "styles": ["google", "twitter"],
@@ -57,13 +57,13 @@ def generate(out=OUT):
         cases[case] = {"active": active, "shift": list(shift), "outputs": [f"{case}.D{k}" for k, _ in outs]}
         tensors.update({f"{case}.D{k}": D for k, D in outs})
     noise = torch.randn(B, 3, H, W, generator=g)
-    traj = sample(model, noise, y, steps=3, cfg_scale=2.0, heun=True)
+    traj = sample(model, noise, y[:1].expand(B, -1), steps=3, cfg_scale=2.0, heun=True)  # one label for the batch
     tensors["heun.noise"] = noise
     tensors.update({f"heun.x{i}": t for i, t in enumerate(traj)})
     write_safetensors({k: v.float().numpy() for k, v in tensors.items()}, out / "golden.safetensors")
     meta = {"version": VERSION, "regenerate": REGEN, "canvas": [H, W], "batch": B,
             "sigma": sigma.tolist(), "cases": cases,
-            "heun": {"steps": 3, "cfg": 2.0, "sampler": "heun", "trajectory": [f"heun.x{i}" for i in range(4)]}}
+            "heun": {"steps": 3, "cfg": 2.0, "sampler": "heun", "labels": "labels[0] for every image", "trajectory": [f"heun.x{i}" for i in range(4)]}}
     (out / "golden.json").write_text(json.dumps(meta, indent=1) + "\n")
     return meta
 

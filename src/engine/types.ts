@@ -17,6 +17,8 @@ export interface GenerateOptions {
   sampler: Sampler;
   cfg: number; // guidance scale; 1 = no guidance (no unconditional half)
   seed: number; // uint32
+  /** Initial N(0, 1) noise [batch, 3, H, W] instead of the seeded draw (parity tests, reproductions). */
+  noise?: Float32Array;
   batch: number; // 1–8
   labels: LabelChoice;
   bricks: BrickSetting[]; // one per brick of the stack; may change while running (setBricks)

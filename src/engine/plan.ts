@@ -1,0 +1,166 @@
+// Everything one (model, canvas, batch, guidance) needs on the GPU: buffers allocated once, ops
+// prepared once, and `encodeEvaluation` recording one network evaluation + sampler update.
+import { createStorageBuffer } from '../gpu/buffers.ts';
+import type { Architecture } from '../model/format.ts';
+import { FOURIER_DIM, prepareFourier, prepareSilu } from '../kernels/conditioning.ts';
+import { prepareLinear } from '../kernels/linear.ts';
+import { encodeOp, type KernelOp } from '../kernels/op.ts';
+import { EDM_COEF, prepareDenoise, setGuidance, prepareEulerStep, prepareHeunCorrect, prepareHeunPredict } from '../kernels/sampler.ts';
+import { brickScratch, PreparedBrick, type BrickBuffers } from './brick.ts';
+import type { GpuWeights } from './weights.ts';
+
+/** Largest storage binding the engine allows itself (WebGPU's default maxStorageBufferBindingSize). */
+export const MAX_BINDING_BYTES = 128 * 1024 * 1024;
+
+export interface PlanKey {
+  width: number;
+  height: number;
+  batch: number; // B images
+  guided: boolean; // runs a [cond B | uncond B] network batch
+}
+
+/** The sampler update that follows an evaluation. */
+export type StepKind = 'euler' | 'heun-predict' | 'heun-correct';
+
+export class CanvasTooLargeError extends Error {
+  override name = 'CanvasTooLargeError';
+}
+
+export class Plan {
+  readonly bricks: PreparedBrick[];
+  readonly bytes: number;
+  readonly x: GPUBuffer; // [B, 3, H, W] sampler state x_i
+  readonly xNext: GPUBuffer; // Heun's Euler prediction
+  readonly denoised: GPUBuffer; // D of the last evaluation (preview)
+  readonly perImage: number;
+  private readonly buffers: GPUBuffer[] = [];
+  private readonly netX: GPUBuffer;
+  private readonly coef: GPUBuffer;
+  private readonly labels: GPUBuffer;
+  private readonly condOps: KernelOp[];
+  private readonly adaln: KernelOp[][]; // [brick][block…, final]
+  private readonly denoiseOps: KernelOp[]; // one per brick whose F may be the output
+  readonly stepOps: Record<StepKind, KernelOp>;
+
+  constructor(private readonly device: GPUDevice, arch: Architecture, w: GpuWeights, readonly key: PlanKey) {
+    const { d, bricks, mlp_ratio: mlp, heads } = arch;
+    const B = key.batch, Bt = key.guided ? 2 * B : B;
+    const canvas = { batch: Bt, xImages: B, height: key.height, width: key.width };
+    this.perImage = 3 * key.height * key.width;
+    const scratch = bricks.map((b, k) => brickScratch(b, k, d, mlp, canvas));
+    const most = (f: (s: (typeof scratch)[0]) => number) => Math.max(...scratch.map(f));
+    const largest = most((s) => Math.max(s.patches, s.hidden, s.tokens, s.out)) * 4;
+    if (largest > MAX_BINDING_BYTES) {
+      throw new CanvasTooLargeError(`a ${key.width}×${key.height} canvas with batch ${B}${key.guided ? ' and guidance' : ''} needs a ${Math.round(largest / 2 ** 20)} MiB buffer, over the ${MAX_BINDING_BYTES / 2 ** 20} MiB WebGPU allows per binding: use a smaller canvas or batch`);
+    }
+    const buf = (label: string, floats: number) => {
+      const b = createStorageBuffer(device, label, floats);
+      this.buffers.push(b);
+      return b;
+    };
+    const img = this.perImage;
+    this.x = buf('x', B * img);
+    this.xNext = buf('x_next', B * img);
+    this.denoised = buf('denoised', B * img);
+    const deriv = buf('deriv', B * img);
+    this.netX = buf('net.x', B * img);
+    this.coef = buf('edm.coef', Bt * EDM_COEF.stride);
+    this.labels = buf('labels', Bt * arch.label_dim);
+    const emb = buf('cond.fourier', Bt * FOURIER_DIM);
+    const t0 = buf('cond.t0', Bt * d), t1 = buf('cond.t1', Bt * d);
+    const c = buf('cond.c', Bt * d), siluC = buf('cond.silu_c', Bt * d);
+    const shared: BrickBuffers = {
+      x: this.netX, coef: this.coef,
+      mods: bricks.map((b, k) => [...Array.from({ length: b.depth }, (_, j) => buf(`bricks.${k}.blocks.${j}.adaln.out`, Bt * 6 * d)), buf(`bricks.${k}.final.adaln.out`, Bt * 2 * d)]),
+      outputs: bricks.map((_, k) => buf(`bricks.${k}.F`, Bt * img)),
+      patches: buf('brick.patches', most((s) => s.patches)),
+      tokens: buf('brick.tokens', most((s) => s.tokens)),
+      normed: buf('brick.normed', most((s) => s.tokens)),
+      hidden: buf('brick.hidden', most((s) => s.hidden)),
+      attn: buf('brick.attn', most((s) => s.tokens)),
+      out: buf('brick.out', most((s) => s.out)),
+    };
+    const lin = (name: string, x: GPUBuffer, y: GPUBuffer, k: number, m: number, epilogue?: 'add') =>
+      prepareLinear(device, { label: name, x, y, n: Bt, k, m, w: w.get(`${name}.weight`), b: w.get(`${name}.bias`), epilogue });
+    // c = Linear(SiLU(Linear(fourier(c_noise)))) + Linear(labels); every adaLN reads SiLU(c)
+    this.condOps = [
+      prepareFourier(device, { label: 'cond.fourier', coef: this.coef, coefOffset: EDM_COEF.cNoise, coefStride: EDM_COEF.stride, out: emb, batch: Bt }),
+      lin('t_embed.0', emb, t0, FOURIER_DIM, d),
+      prepareSilu(device, { label: 'cond.t_silu', x: t0, out: t1, count: Bt * d }),
+      lin('y_embed', this.labels, c, arch.label_dim, d),
+      lin('t_embed.2', t1, c, d, d, 'add'),
+      prepareSilu(device, { label: 'cond.silu_c', x: c, out: siluC, count: Bt * d }),
+    ];
+    this.adaln = bricks.map((b, k) => shared.mods[k].map((out, j) =>
+      j < b.depth ? lin(`bricks.${k}.blocks.${j}.adaln`, siluC, out, d, 6 * d) : lin(`bricks.${k}.final.adaln`, siluC, out, d, 2 * d)));
+    this.bricks = bricks.map((spec, k) => new PreparedBrick(device, k, spec, w, shared, canvas, d, heads, mlp));
+    this.denoiseOps = bricks.map((_, k) => prepareDenoise(device, {
+      label: `denoise<${k}`, f: shared.outputs[k], x: this.netX, coef: this.coef, out: this.denoised,
+      batch: B, perImage: img, guidance: key.guided ? 1 : undefined,
+    }));
+    const step = { count: B * img, t: 1, tNext: 0.5 };
+    this.stepOps = {
+      euler: prepareEulerStep(device, { ...step, label: 'euler', x: this.x, denoised: this.denoised }),
+      'heun-predict': prepareHeunPredict(device, { ...step, label: 'heun.predict', x: this.x, denoised: this.denoised, deriv, xNext: this.xNext }),
+      'heun-correct': prepareHeunCorrect(device, { ...step, label: 'heun.correct', x: this.x, xNext: this.xNext, denoised: this.denoised, deriv }),
+    };
+    this.bytes = this.buffers.reduce((s, b) => s + b.size, 0);
+  }
+
+  setGuidance(w: number): void {
+    if (this.key.guided) this.denoiseOps.forEach((op) => setGuidance(this.device.queue, op, w));
+  }
+
+  /** One label vector for the batch, or one per image ([B, L]); the unconditional half stays zero. */
+  writeLabels(labels: Float32Array, perImage = false): void {
+    for (let b = 0; b < (perImage ? 1 : this.key.batch); b++) this.device.queue.writeBuffer(this.labels, b * labels.byteLength, labels as Float32Array<ArrayBuffer>);
+  }
+
+  writeCoefficients(table: Float32Array): void {
+    this.device.queue.writeBuffer(this.coef, 0, table as Float32Array<ArrayBuffer>);
+  }
+
+  /**
+   * Records one network evaluation at the canvas `input` (x or x_next), over the active bricks,
+   * then D from the last active brick and the sampler update. Returns the dispatch count.
+   */
+  encodeEvaluation(enc: GPUCommandEncoder, input: 'x' | 'x_next', active: readonly number[], step: StepKind | null,
+    timestamps?: (k: number) => GPUComputePassTimestampWrites | undefined): number {
+    enc.copyBufferToBuffer(input === 'x' ? this.x : this.xNext, 0, this.netX, 0, this.x.size);
+    let dispatches = 0;
+    const run = (ops: readonly KernelOp[], pass: GPUComputePassEncoder) => {
+      ops.forEach((op) => encodeOp(pass, op));
+      dispatches += ops.length;
+    };
+    let pass = enc.beginComputePass({ label: 'conditioning' });
+    run([...this.condOps, ...active.flatMap((k) => this.adaln[k])], pass);
+    let prev: number | null = null;
+    for (const k of active) {
+      const tw = timestamps?.(k);
+      if (tw) {
+        pass.end();
+        pass = enc.beginComputePass({ label: `brick${k}`, timestampWrites: tw });
+      }
+      dispatches += this.bricks[k].encode(pass, prev);
+      if (tw) {
+        pass.end();
+        pass = enc.beginComputePass({ label: 'after' });
+      }
+      prev = k;
+    }
+    if (step) run([this.denoiseOps[active[active.length - 1]], this.stepOps[step]], pass);
+    pass.end();
+    return dispatches;
+  }
+
+  /** Records D of brick k (its F must be current) into `denoised`. */
+  encodeDenoise(enc: GPUCommandEncoder, k: number): void {
+    const pass = enc.beginComputePass({ label: `denoise<${k}` });
+    encodeOp(pass, this.denoiseOps[k]);
+    pass.end();
+  }
+
+  destroy(): void {
+    this.buffers.forEach((b) => b.destroy());
+  }
+}

@@ -1,0 +1,36 @@
+// The golden fixtures written by train/fixtures.py: a tiny random model and the reference's outputs.
+import { readFileSync } from 'node:fs';
+import { loadModel, parseModelJson, type LoadedModel } from '../../src/model/load';
+import { parseSafetensors } from '../../src/model/safetensors';
+
+const DIR = new URL('../fixtures/tiny/', import.meta.url);
+const EXPECTED_VERSION = 3;
+const REGEN = '/usr/bin/python3 -m train.fixtures';
+
+export interface Golden {
+  meta: {
+    version: number;
+    canvas: [number, number]; // H, W
+    batch: number;
+    sigma: number[];
+    cases: Record<string, { active: number[]; shift: [number, number]; outputs: string[] }>;
+    heun: { steps: number; cfg: number; trajectory: string[] };
+  };
+  tensors: Map<string, Float32Array>;
+}
+
+export function loadGolden(): Golden {
+  const meta = JSON.parse(readFileSync(new URL('golden.json', DIR), 'utf8'));
+  if (meta.version !== EXPECTED_VERSION) throw new Error(`fixtures are v${meta.version}, tests expect v${EXPECTED_VERSION}: run ${REGEN}`);
+  const raw = parseSafetensors(readFileSync(new URL('golden.safetensors', DIR)), 'golden.safetensors');
+  return { meta, tensors: new Map([...raw].map(([k, t]) => [k, t.data])) };
+}
+
+export function tinyModelFiles(): { json: string; weights: Uint8Array } {
+  return { json: readFileSync(new URL('model.json', DIR), 'utf8'), weights: new Uint8Array(readFileSync(new URL('weights.safetensors', DIR))) };
+}
+
+export async function loadTinyModel(): Promise<LoadedModel> {
+  const { json, weights } = tinyModelFiles();
+  return loadModel(parseModelJson(json), weights);
+}
