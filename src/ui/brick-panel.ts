@@ -7,7 +7,7 @@ import type { BrickSetting } from '../engine/types.ts';
 import type { BrickSpec } from '../model/format.ts';
 import { emitSettings } from './events.ts';
 import { estimatedCost, paperSkip } from './bricks.ts';
-import { mean, ms, pct } from './format.ts';
+import { median, ms, pct } from './format.ts';
 
 @customElement('brick-panel')
 export class BrickPanel extends LitElement {
@@ -68,7 +68,7 @@ export class BrickPanel extends LitElement {
   override render() {
     const n = this.specs.length, on = this.bricks.filter((b) => b.enabled).length;
     const est = estimatedCost(this.bricks, this.costs);
-    const last = this.stepMs.at(-1), avg = mean(this.stepMs);
+    const last = this.stepMs.at(-1), avg = median(this.stepMs);
     return html`
       <label>Active bricks: <input type="range" data-testid="active-bricks" min="1" max=${n} .value=${String(on)}
         @input=${(e: Event) => { const k = Number((e.target as HTMLInputElement).value); this.emit(this.bricks.map((b, i) => ({ ...b, enabled: i < k }))); }} />
@@ -77,8 +77,8 @@ export class BrickPanel extends LitElement {
       ${this.specs.map((s, k) => (this.bricks[k] ? this.row(s, this.bricks[k], k) : nothing))}
       <div class="sum" data-testid="brick-summary">
         ${this.costs.length ? html`Estimated: ${pct(est)} of the all-bricks compute${est < 0.999 ? html` (<b>saves ${pct(1 - est)}</b>)` : nothing}.<br />` : nothing}
-        Measured: ${this.stepMs.length ? html`<span data-testid="ms-per-step">${ms(avg)}</span> per step on average, last step ${ms(last)}` : 'no run yet'}
-        ${this.fullMs && this.stepMs.length ? html`; all bricks: ${ms(this.fullMs)} per step (${avg < this.fullMs ? `${pct(1 - avg / this.fullMs)} faster` : 'no faster'})` : nothing}.
+        Measured: ${this.stepMs.length ? html`<span data-testid="ms-per-step">${ms(avg)}</span> per step (median), last step ${ms(last)}` : 'no run yet'}
+        ${this.fullMs && this.stepMs.length && est < 0.999 ? html`; with all bricks: ${ms(this.fullMs)} per step (${avg < this.fullMs ? `${pct(1 - avg / this.fullMs)} faster` : 'no faster'})` : nothing}
       </div>`;
   }
 }

@@ -1,6 +1,7 @@
-// The engine as the UI sees it: one seam, so the UI can be exercised before/without a GPU engine.
+// The engine as the UI sees it: one seam between the page and src/engine.
 import type { GpuContext } from '../gpu/device.ts';
 import type { LoadedModel } from '../model/load.ts';
+import { LegoEngine } from '../engine/engine.ts';
 import type { BrickSetting, GenerateOptions, GenerateResult } from '../engine/types.ts';
 
 export interface Engine {
@@ -11,6 +12,6 @@ export interface Engine {
   destroy(): void;
 }
 
-export async function createEngine(_ctx: GpuContext, _model: LoadedModel): Promise<Engine> {
-  throw new Error('The engine is not built yet (src/engine/engine.ts).');
+export function createEngine(ctx: GpuContext, model: LoadedModel): Promise<Engine> {
+  return LegoEngine.create(ctx, model);
 }

@@ -13,3 +13,9 @@ export const ms = (v: number | undefined) => (v == null || !Number.isFinite(v) ?
 export const pct = (v: number) => `${Math.round(v * 100)}%`;
 
 export const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+export function median(xs: readonly number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

@@ -7,6 +7,7 @@ import { labelVector } from '../model/labels.ts';
 import type { BrickSetting, GenerateResult, ImageBatch, StepInfo } from '../engine/types.ts';
 import { loadModelFiles, removeCachedModel, storageInfo, type StorageInfo } from '../store/weights-cache.ts';
 import { createEngine, type Engine } from './engine-port.ts';
+import { median } from './format.ts';
 import { describeError, fallbackAdapterNotice, type Notice } from './notices.ts';
 import type { Settings } from './settings.ts';
 
@@ -17,6 +18,7 @@ export interface RunState {
   steps: number;
   stepMs: number[]; // wall time of each step done
   active: number[]; // bricks that ran in the last step
+  everyBrick: boolean; // every brick ran at every step so far
   startedAt: number;
   endedAt?: number;
 }
@@ -34,7 +36,7 @@ export class Session implements ReactiveController {
   run?: RunState;
   preview?: ImageBatch;
   result?: GenerateResult & { settings: Settings };
-  /** Mean ms per step with every brick on, per canvas/batch/guidance (to show what skipping saves). */
+  /** Median ms per step with every brick on, per canvas/batch/guidance (to show what skipping saves). */
   readonly fullMs = new Map<string, number>();
   private abort?: AbortController;
   private started = false;
@@ -154,7 +156,7 @@ export class Session implements ReactiveController {
     const abort = (this.abort = new AbortController());
     this.phase = 'running';
     this.preview = undefined;
-    const run: RunState = (this.run = { step: 0, steps: s.steps, stepMs: [], active: [], startedAt: performance.now() });
+    const run: RunState = (this.run = { step: 0, steps: s.steps, stepMs: [], active: [], everyBrick: true, startedAt: performance.now() });
     this.update();
     try {
       const res = await engine.generate({
@@ -164,7 +166,7 @@ export class Session implements ReactiveController {
       });
       run.endedAt = performance.now();
       this.result = { ...res, settings: s };
-      if (s.bricks.every((b) => b.enabled && !b.skip)) this.fullMs.set(costKey(s), res.totalMs / s.steps);
+      if (run.everyBrick) this.fullMs.set(costKey(s), median(res.stepMs));
     } catch (e) {
       run.endedAt = performance.now();
       if (this.engine !== engine) return; // the device was lost; recover() reports it
@@ -181,6 +183,7 @@ export class Session implements ReactiveController {
     run.step = info.step;
     run.stepMs.push(info.ms);
     run.active = info.active;
+    run.everyBrick &&= info.active.length === this.model?.meta.architecture.bricks.length;
     if (info.preview) this.preview = info.preview;
     this.update();
     const { preview: _, ...detail } = info;

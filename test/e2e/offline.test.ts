@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, startApp, TINY_URL, type App } from './harness';
-import { appState, waitNotice, waitPhase } from './page';
+import { appState, generate, waitNotice, waitPhase } from './page';
 
 let app: App;
 let browser: Browser;
@@ -12,7 +12,6 @@ let ctx: BrowserContext;
 let page: Page;
 const weightRequests: string[] = [];
 const url = () => `${app.origin}/?model=${TINY_URL}&steps=3&sampler=euler&cfg=1&batch=1&seed=3`;
-const READY = ['ready', 'failed'];
 
 beforeAll(async () => {
   app = await startApp();
@@ -59,7 +58,9 @@ describe('weights offline', () => {
       const st = await modelLoaded(page);
       expect(st.from).toBe('cache');
       expect((await waitNotice(page, 'store0')).text).toMatch(/Offline/);
-      await waitPhase(page, READY);
+      await waitPhase(page, ['ready']);
+      const done = await generate(page);
+      expect(done.result!.images[0].some((v, i) => i % 4 !== 3 && v !== done.result!.images[0][0])).toBe(true);
     } finally {
       await ctx.setOffline(false);
     }

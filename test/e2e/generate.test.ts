@@ -1,0 +1,186 @@
+// Generating in the page: the image matches the Node engine's for the same seed and settings,
+// bricks toggle live during a run, the prompt box validates words, a lost device recovers.
+import { readFileSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { LegoEngine } from '../../src/engine/engine';
+import { loadModel, parseModelJson } from '../../src/model/load';
+import { getTestGpu } from '../gpu';
+import { ARTIFACTS, launchBrowser, ROOT, startApp, TINY_URL, type App } from './harness';
+import { median } from '../../src/ui/format';
+import { generate, waitNotice, waitPhase, type AppState } from './page';
+
+let app: App;
+let browser: Browser;
+let page: Page;
+const SETTINGS = { w: 16, h: 16, steps: 4, sampler: 'euler', cfg: 1, batch: 1, seed: 7 } as const;
+const query = (extra: Record<string, string | number> = {}) =>
+  new URLSearchParams(Object.entries({ model: TINY_URL, ...SETTINGS, ...extra }).map(([k, v]) => [k, String(v)])).toString();
+
+beforeAll(async () => {
+  app = await startApp();
+  browser = await launchBrowser();
+  page = await browser.newPage();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+const image = (st: AppState, i = 0) => Uint8Array.from(st.result!.images[i]);
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function spread(rgba: Uint8Array): number {
+  let lo = 255, hi = 0;
+  rgba.forEach((v, i) => { if (i % 4 !== 3) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
+  return hi - lo;
+}
+
+/** The Node engine (Dawn on SwiftShader) on the same model and settings. */
+async function nodeImage(): Promise<Uint8ClampedArray> {
+  const dir = join(ROOT, 'test/fixtures/tiny');
+  const meta = parseModelJson(readFileSync(join(dir, 'model.json'), 'utf8'));
+  const model = await loadModel(meta, new Uint8Array(readFileSync(join(dir, 'weights.safetensors'))));
+  const engine = await LegoEngine.create(await getTestGpu(), model);
+  try {
+    const res = await engine.generate({
+      width: SETTINGS.w, height: SETTINGS.h, steps: SETTINGS.steps, sampler: SETTINGS.sampler, cfg: SETTINGS.cfg,
+      seed: SETTINGS.seed, batch: SETTINGS.batch, labels: { category: null, style: null, prompt: '' },
+      bricks: meta.architecture.bricks.map(() => ({ enabled: true, skip: null })), shiftTiling: true,
+    });
+    return res.images.images[0];
+  } finally {
+    engine.destroy();
+  }
+}
+
+let first: AppState;
+
+describe('generating in the browser', () => {
+  it('generates an image that is not blank and equals the Node engine\'s', async () => {
+    await page.goto(`${app.origin}/?${query()}`);
+    await waitPhase(page, ['ready']);
+    first = await generate(page);
+    expect(first.result!.stepMs.length).toBe(SETTINGS.steps);
+    const img = image(first);
+    expect(img.length).toBe(16 * 16 * 4);
+    expect(spread(img)).toBeGreaterThan(30);
+    // Both sides run SwiftShader in f32; different builds may round differently: allow 2/255.
+    expect(maxDiff(img, await nodeImage())).toBeLessThanOrEqual(2);
+    await expect(page.getByTestId('step').innerText()).resolves.toBe(`Step ${SETTINGS.steps} / ${SETTINGS.steps}`);
+    await expect(page.getByTestId('download').count()).resolves.toBe(1);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'screenshot.png'), fullPage: true });
+    if (process.env.UPDATE_SCREENSHOT) await copyFile(join(ARTIFACTS, 'screenshot.png'), join(ROOT, 'docs/screenshot.png'));
+  });
+
+  it('keeps every setting in the URL, and the same URL reproduces the image', async () => {
+    const url = page.url();
+    expect(url).toMatch(/seed=7/);
+    expect(url).toMatch(/bricks=111/);
+    await page.goto(url);
+    await waitPhase(page, ['ready']);
+    expect(maxDiff(image(await generate(page)), image(first))).toBe(0);
+  });
+
+  it('downloads a PNG', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+    expect(download.suggestedFilename()).toBe(`lego-${SETTINGS.seed}-0.png`);
+    const path = join(ARTIFACTS, 'download.png');
+    await download.saveAs(path);
+    expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('toggles a brick during a run: the output and the measured time change', async () => {
+    const sized = { w: 32, h: 32, steps: 8 };
+    await page.goto(`${app.origin}/?${query(sized)}`);
+    await waitPhase(page, ['ready']);
+    const full = await generate(page);
+    // Switch the top brick (the costliest) off through its checkbox as step 2 ends.
+    await page.evaluate(() => {
+      const w = globalThis as any;
+      w.__active = [];
+      document.querySelector('lego-app')!.addEventListener('lego-step', (e: Event) => {
+        const { step, active } = (e as CustomEvent).detail;
+        w.__active.push(active);
+        if (step !== 2) return;
+        const panel = document.querySelector('lego-app')!.shadowRoot!.querySelector('brick-panel')!;
+        (panel.shadowRoot!.querySelector('[data-testid="brick-toggle-2"]') as HTMLInputElement).click();
+      });
+    });
+    const toggled = await generate(page);
+    const active = await page.evaluate(() => (globalThis as any).__active as number[][]);
+    expect(active).toEqual([[0, 1, 2], [0, 1, 2], ...Array(sized.steps - 2).fill([0, 1])]);
+    expect(maxDiff(image(toggled), image(full))).toBeGreaterThan(10);
+    const later = (st: AppState) => median(st.result!.stepMs.slice(2));
+    console.log(`ms/step after step 2: all bricks ${later(full).toFixed(1)}, top brick off ${later(toggled).toFixed(1)}`);
+    expect(later(toggled)).toBeLessThan(later(full));
+    expect(page.url()).toMatch(/bricks=110/);
+    await expect(page.getByTestId('brick-summary').innerText()).resolves.toMatch(/saves \d+%/);
+  });
+
+  it('validates prompt words: unknown ones are reported with suggestions, never dropped', async () => {
+    await page.goto(`${app.origin}/?${query()}`);
+    await waitPhase(page, ['ready']);
+    const input = page.getByTestId('prompt-input');
+    await input.fill('hea');
+    await expect(page.getByTestId('completions').innerText()).resolves.toMatch(/heart/);
+    await input.press('Enter');
+    await input.pressSequentially('the smilng ');
+    const chips = await page.getByTestId('chip').evaluateAll((els) => els.map((e) => e.getAttribute('data-word')));
+    expect(chips).toEqual(['heart', 'smilng']); // "the" is a stop word: said so, not a chip
+    await expect(page.getByTestId('unknown-word').innerText()).resolves.toMatch(/does not know “smilng”/);
+    await page.getByTestId('generate').click();
+    expect((await waitNotice(page, 'prompt')).text).toMatch(/unknown word "smilng" \(did you mean "smiling"\?\)/);
+    await page.getByTestId('suggestion').first().click();
+    await expect(page.getByTestId('unknown-word').count()).resolves.toBe(0);
+    expect(new URL(page.url()).searchParams.get('prompt')).toBe('heart smiling');
+    const worded = await generate(page);
+    expect(maxDiff(image(worded), image(first))).toBeGreaterThan(0);
+  });
+
+  it('cancels a run', async () => {
+    await page.goto(`${app.origin}/?${query({ steps: 30 })}`);
+    await waitPhase(page, ['ready']);
+    await page.getByTestId('generate').click();
+    await page.waitForFunction(() => (globalThis as any).__lego.session.run?.step >= 1);
+    await page.getByTestId('cancel').click();
+    expect((await waitNotice(page, 'run')).title).toBe('Cancelled');
+    expect((await waitPhase(page, ['ready'])).step).toBeLessThan(30);
+  });
+
+  it('recovers from a lost device and generates again', async () => {
+    await page.goto(`${app.origin}/?${query()}`);
+    await waitPhase(page, ['ready']);
+    await page.evaluate(() => (globalThis as any).__lego.session.gpu.device.destroy());
+    expect((await waitNotice(page, 'lost')).level).toBe('warning');
+    const st = await waitPhase(page, ['ready']);
+    expect(st.notices.find((n) => n.id === 'lost')?.title).toBe('Recovered from a GPU reset');
+    expect(maxDiff(image(await generate(page)), image(first))).toBe(0);
+  });
+
+  it('recovers when the device is lost in the middle of a run', async () => {
+    await page.evaluate(() => {
+      const w = globalThis as any;
+      document.querySelector('lego-app')!.addEventListener('lego-step', (e: Event) => {
+        if ((e as CustomEvent).detail.step === 2 && !w.__destroyed) {
+          w.__destroyed = true;
+          w.__lego.session.gpu.device.destroy();
+        }
+      });
+    });
+    await page.getByTestId('generate').click();
+    await waitNotice(page, 'lost');
+    const st = await waitPhase(page, ['ready']);
+    expect(st.notices.find((n) => n.id === 'lost')?.title).toBe('Recovered from a GPU reset');
+    expect(maxDiff(image(await generate(page)), image(first))).toBe(0);
+  });
+});
