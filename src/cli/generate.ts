@@ -1,0 +1,115 @@
+// Node CLI: generate a PNG grid with a LEGO model on WebGPU (Dawn; SwiftShader without a GPU).
+//   npm run generate -- --size 64x32 --steps 18 --cfg 2 --category "Animals & Nature" --style twitter \
+//     --bricks 1,2,3 --skip 3:0.6-1.0 --seed 7 --batch 4 --out out.png
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { acquireDevice } from '../gpu/device.ts';
+import { createNodeGpu } from '../gpu/node.ts';
+import { LegoEngine, LIMITS } from '../engine/engine.ts';
+import { parseSkip } from '../engine/schedule.ts';
+import type { BrickSetting, GenerateOptions } from '../engine/types.ts';
+import { loadModel, parseModelJson } from '../model/load.ts';
+import { encodeGrid } from './png.ts';
+
+const HELP = `usage: npm run generate -- [options]
+  --model DIR        model folder with model.json + weights (default public/models/lego-emoji-32)
+  --size WxH         canvas, multiples of the largest region (default 32x32; e.g. 64x64, 128x32)
+  --steps N          sampling steps ${LIMITS.steps.join('–')} (default 18)
+  --sampler S        heun | euler (default heun)
+  --cfg W            guidance scale, 1 = none (default 2)
+  --category NAME    e.g. "Animals & Nature" (default: any)
+  --style NAME       google | twitter (default: any)
+  --prompt TEXT      words of emoji names, e.g. "smiling cat"
+  --bricks LIST      1-based bricks to run, e.g. 1,2 (default: all)
+  --skip K:A-B       skip brick K over the fraction A–B of the steps (repeatable), e.g. 3:0.6-1.0
+  --no-shift         never shift the region grid on larger canvases
+  --seed N           noise seed (default 0)
+  --batch N          images ${LIMITS.batch.join('–')} (default 1)
+  --out FILE         PNG grid to write (default out.png)`;
+
+class UsageError extends Error {}
+
+function int(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got "${v}"`);
+  return n;
+}
+
+function parse(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv, strict: true, options: {
+      model: { type: 'string', default: 'public/models/lego-emoji-32' },
+      size: { type: 'string', default: '32x32' }, steps: { type: 'string', default: '18' },
+      sampler: { type: 'string', default: 'heun' }, cfg: { type: 'string', default: '2' },
+      category: { type: 'string' }, class: { type: 'string' }, style: { type: 'string' }, prompt: { type: 'string' },
+      bricks: { type: 'string' }, skip: { type: 'string', multiple: true }, 'no-shift': { type: 'boolean' },
+      seed: { type: 'string', default: '0' }, batch: { type: 'string', default: '1' }, out: { type: 'string', default: 'out.png' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const size = /^(\d+)x(\d+)$/.exec(values.size!);
+  if (!size) throw new UsageError(`--size "${values.size}": expected WIDTHxHEIGHT, e.g. 64x32`);
+  const cfg = Number(values.cfg);
+  if (!Number.isFinite(cfg)) throw new UsageError(`--cfg must be a number, got "${values.cfg}"`);
+  return { values, width: Number(size[1]), height: Number(size[2]), cfg };
+}
+
+function brickSettings(n: number, list: string | undefined, skips: string[] = []): BrickSetting[] {
+  const on = list ? list.split(',').map((s) => int('bricks', s.trim())) : Array.from({ length: n }, (_, i) => i + 1);
+  const bad = on.filter((k) => k < 1 || k > n);
+  if (bad.length || !on.length) throw new UsageError(`--bricks "${list}": bricks are numbered 1–${n}`);
+  const settings: BrickSetting[] = Array.from({ length: n }, (_, i) => ({ enabled: on.includes(i + 1), skip: null }));
+  for (const s of skips) {
+    try {
+      const { brick, window } = parseSkip(s, n);
+      settings[brick].skip = window;
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  return settings;
+}
+
+function bar(done: number, total: number, width = 24): string {
+  const n = Math.round((width * done) / total);
+  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
+}
+
+async function main() {
+  const { values: v, width, height, cfg } = parse(process.argv.slice(2));
+  if (v.help) return console.log(HELP);
+  const meta = parseModelJson(readFileSync(join(v.model!, 'model.json'), 'utf8'), join(v.model!, 'model.json'));
+  const model = await loadModel(meta, new Uint8Array(readFileSync(join(v.model!, meta.weights.file))));
+  const ctx = await acquireDevice({ gpu: await createNodeGpu(), label: 'cli' });
+  const engine = await LegoEngine.create(ctx, model);
+  const bricks = brickSettings(meta.architecture.bricks.length, v.bricks, v.skip);
+  const opts: GenerateOptions = {
+    width, height, steps: int('steps', v.steps!), sampler: v.sampler as GenerateOptions['sampler'], cfg,
+    seed: int('seed', v.seed!), batch: int('batch', v.batch!), bricks, shiftTiling: !v['no-shift'],
+    labels: { category: v.category ?? v.class ?? null, style: v.style ?? null, prompt: v.prompt ?? '' },
+  };
+  console.error(`${meta.name}: ${meta.param_count.toLocaleString()} params on ${ctx.adapterName}${ctx.isFallback ? ' (software adapter: slow)' : ''}`);
+  const res = await engine.generate({
+    ...opts,
+    onStep: (s) => process.stderr.write(`\r${bar(s.step, s.steps)} step ${s.step}/${s.steps}  σ ${s.sigma.toFixed(3).padStart(7)}  ${s.ms.toFixed(0)} ms  bricks ${s.active.map((k) => k + 1).join(',')}   `),
+  });
+  process.stderr.write('\n');
+  writeFileSync(v.out!, encodeGrid(res.images));
+  const share = engine.brickCost(width, height);
+  const measured = res.brickMs && res.brickMs.some((x) => x > 0);
+  const perBrick = measured ? res.brickMs! : share.map((s) => s * res.totalMs);
+  console.log(`wrote ${v.out} (${opts.batch} × ${width}×${height}) in ${(res.totalMs / 1000).toFixed(2)} s: ` +
+    `${(res.totalMs / opts.steps).toFixed(1)} ms/step, ${res.evaluations} evaluations, ${res.dispatches} dispatches, ` +
+    `${(engine.allocatedBytes / 2 ** 20).toFixed(1)} MiB GPU memory`);
+  console.log(`per-brick time (${measured ? 'GPU timestamps' : 'estimated from FLOPs share of the total'}):`);
+  meta.architecture.bricks.forEach((b, k) => console.log(
+    `  brick ${k + 1} (region ${b.region}, patch ${b.patch}, depth ${b.depth}): ${perBrick[k].toFixed(1)} ms, ${(100 * share[k]).toFixed(0)}% of the FLOPs`));
+  engine.destroy();
+  ctx.device.destroy();
+}
+
+main().catch((e) => {
+  console.error(e instanceof UsageError ? `error: ${e.message}\n\n${HELP}` : `error: ${(e as Error).message}`);
+  process.exit(2);
+});

@@ -1,0 +1,218 @@
+"""Quality of a LEGO model, judged by the emoji category CNN (train/judge.py).
+
+    /usr/bin/python3 -m train.eval skip        # FID-emoji / accuracy / time vs brick skipping
+    /usr/bin/python3 -m train.eval prompts     # prompt words vs category picker
+    /usr/bin/python3 -m train.eval efficiency --runs lego-emoji-32 dit-baseline
+
+Samples come from the PyTorch reference (the engine matches it, see test/engine); all settings
+of one command share the same noise, so their differences are the settings'. Results go to
+docs/eval/ as JSON, a markdown table and a plot.
+"""
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from train.dataset import EmojiData, ROOT
+from train.export import load
+from train.images import save_grid
+from train.judge import accuracy, features, frechet, held_out_mask, images, load_judge
+from train.lego import LegoConfig, LegoStack, sample
+
+OUT = ROOT / "docs" / "eval"
+PROMPTS = {"cat": "Animals & Nature", "dog": "Animals & Nature", "pizza": "Food & Drink",
+           "cake": "Food & Drink", "airplane": "Travel & Places", "car": "Travel & Places",
+           "heart": "Smileys & Emotion", "face": "Smileys & Emotion", "flag": "Flags", "ball": "Activities"}
+
+
+class Judged:
+    """Judge + reference features of the real images, computed once."""
+
+    def __init__(self, data: EmojiData):
+        self.data = data
+        self.judge, self.judge_acc = load_judge(data)
+        real = images(data, np.arange(len(data.cat)))
+        self.real_feats = features(self.judge, real)
+        held = held_out_mask(data)
+        self.ceiling = {"accuracy": accuracy(self.judge, real[held], torch.from_numpy(data.cat[held])),
+                        "fid": frechet(features(self.judge, real[held]), self.real_feats),
+                        "n": int(held.sum())}
+
+    def score(self, x, cats):
+        x = x.clamp(-1, 1)
+        return {"fid": frechet(features(self.judge, x), self.real_feats),
+                "accuracy": accuracy(self.judge, x, cats)}
+
+
+def category_labels(data, cats, style=None):
+    y = torch.zeros(len(cats), data.label_dim)
+    y[torch.arange(len(cats)), cats] = 1
+    if style is not None:
+        y[:, data.n_cat + style] = 1
+    return y
+
+
+def run_samples(model, noise, y, steps, cfg, active_at=None, batch=128):
+    t0 = time.time()
+    out = [sample(model, noise[i:i + batch], y[i:i + batch], steps=steps, cfg_scale=cfg, active_at=active_at)[-1]
+           for i in range(0, len(noise), batch)]
+    return torch.cat(out), time.time() - t0
+
+
+def write_table(name, header, rows, note=""):
+    OUT.mkdir(parents=True, exist_ok=True)
+    md = [f"| {' | '.join(header)} |", f"|{'---|' * len(header)}"]
+    md += [f"| {' | '.join(str(c) for c in r)} |" for r in rows]
+    (OUT / f"{name}.md").write_text((note + "\n\n" if note else "") + "\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+def plot(name, xs, series, xlabel, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(series), figsize=(4.2 * len(series), 3.4))
+    for ax, (label, ys) in zip(np.atleast_1d(axes), series.items()):
+        for line_label, (x, y) in ys.items() if isinstance(ys, dict) else [(label, (xs, ys))]:
+            ax.plot(x, y, marker="o", label=line_label)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        if isinstance(ys, dict):
+            ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(OUT / f"{name}.png", dpi=110)
+
+
+def skip_curve(a, data, judged):
+    model, meta = load(a.model)
+    n_bricks = len(model.bricks)
+    top = n_bricks - 1
+    g = torch.Generator().manual_seed(a.seed)
+    cats = torch.arange(data.n_cat).repeat_interleave(a.per_class)
+    noise = torch.randn(len(cats), 3, 32, 32, generator=g)
+    y = category_labels(data, cats)
+    settings = [(f"top brick skipped for last {f:.0%}", f, None) for f in np.linspace(0, 1, 11)]
+    settings += [(f"brick {k + 1} off", None, k) for k in range(n_bricks - 1)]
+    rows, results = [], []
+    base_time = None
+    for label, frac, off in settings:
+        if off is not None:
+            active_at = lambda i, off=off: [k for k in range(n_bricks) if k != off]
+        else:
+            active_at = lambda i, frac=frac: [k for k in range(n_bricks) if k != top or i / a.steps < 1 - frac - 1e-9]
+        x, secs = run_samples(model, noise, y, a.steps, a.cfg, active_at)
+        s = judged.score(x, cats)
+        base_time = base_time or secs
+        r = {"setting": label, "skip_fraction": frac, "brick_off": off, **s, "seconds": secs,
+             "time_ratio": secs / base_time}
+        results.append(r)
+        rows.append([label, f"{s['fid']:.2f}", f"{s['accuracy']:.3f}", f"{secs:.1f}", f"{secs / base_time:.2f}"])
+        print(r, flush=True)
+        if frac in (0.0, 0.5, 1.0) or off is not None:
+            save_grid(x[:: a.per_class // 4 or 1][:36], OUT / f"skip_{label.replace(' ', '_').replace('%', '')}.png", ncol=9)
+    note = (f"Model `{meta['name']}` ({meta.get('training', {}).get('images_seen', '?'):,} images seen), "
+            f"{len(cats)} samples ({a.per_class} per category), EDM Heun {a.steps} steps, guidance {a.cfg}. "
+            f"Judge held-out accuracy {judged.ceiling['accuracy']:.3f}; FID-emoji of the {judged.ceiling['n']} "
+            f"held-out real images against all real images: {judged.ceiling['fid']:.2f} (the ceiling). "
+            f"Time is PyTorch CPU sampling time for the whole set.")
+    write_table("skip_curve", ["setting", "FID-emoji ↓", "accuracy ↑", "seconds", "time ÷ unskipped"], rows, note)
+    (OUT / "skip_curve.json").write_text(json.dumps({"ceiling": judged.ceiling, "model": meta["name"],
+                                                     "training": meta.get("training"), "results": results}, indent=1))
+    curve = [r for r in results if r["skip_fraction"] is not None]
+    xs = [r["skip_fraction"] for r in curve]
+    plot("skip_curve", xs, {"FID-emoji": [r["fid"] for r in curve], "accuracy": [r["accuracy"] for r in curve],
+                            "time ÷ unskipped": [r["time_ratio"] for r in curve]},
+         "fraction of steps with the top brick skipped", f"{meta['name']}: skipping the top brick")
+
+
+def prompts(a, data, judged):
+    model, meta = load(a.model)
+    vocab = meta["labels"]["vocab"]
+    w0 = data.n_cat + data.n_style
+    g = torch.Generator().manual_seed(a.seed)
+    rows, results, grids = [], [], []
+    for word, cat_name in PROMPTS.items():
+        if word not in vocab:
+            print(f"skip prompt {word!r}: not in the vocabulary")
+            continue
+        cat = data.info["categories"].index(cat_name)
+        noise = torch.randn(a.per_class, 3, 32, 32, generator=g)
+        cats = torch.full((a.per_class,), cat)
+        y_word = torch.zeros(a.per_class, data.label_dim)
+        y_word[:, w0 + vocab.index(word)] = 1
+        x_word, _ = run_samples(model, noise, y_word, a.steps, a.cfg)
+        x_cat, _ = run_samples(model, noise, category_labels(data, cats), a.steps, a.cfg)
+        acc_word = accuracy(judged.judge, x_word.clamp(-1, 1), cats)
+        acc_cat = accuracy(judged.judge, x_cat.clamp(-1, 1), cats)
+        results.append({"prompt": word, "category": cat_name, "accuracy_prompt": acc_word, "accuracy_category": acc_cat})
+        rows.append([f'"{word}"', cat_name, f"{acc_word:.3f}", f"{acc_cat:.3f}"])
+        grids.append(x_word[:8])
+        print(results[-1], flush=True)
+    mean_w = float(np.mean([r["accuracy_prompt"] for r in results]))
+    mean_c = float(np.mean([r["accuracy_category"] for r in results]))
+    rows.append(["**mean**", "", f"{mean_w:.3f}", f"{mean_c:.3f}"])
+    note = (f"Model `{meta['name']}`; {a.per_class} samples per prompt, Heun {a.steps} steps, guidance {a.cfg}. "
+            "Accuracy: how often the judge puts a sample in the category of the emoji its word names; "
+            "'prompt' conditions on the word alone (any category, any style), 'category' on the picker alone. "
+            "Grid `prompts.png`: one row per prompt, in table order.")
+    write_table("prompts", ["prompt", "category", "accuracy (prompt)", "accuracy (category picker)"], rows, note)
+    (OUT / "prompts.json").write_text(json.dumps({"model": meta["name"], "results": results}, indent=1))
+    save_grid(torch.cat(grids), OUT / "prompts.png", ncol=8)
+
+
+def efficiency(a, data, judged):
+    g = torch.Generator().manual_seed(a.seed)
+    cats = torch.arange(data.n_cat).repeat_interleave(a.per_class)
+    noise = torch.randn(len(cats), 3, 32, 32, generator=g)
+    y = category_labels(data, cats)
+    series_h, series_i, out, rows = {}, {}, {}, []
+    for run in a.runs:
+        snaps = sorted((ROOT / "runs" / run).glob("ema_*.pt"))
+        pts = []
+        for path in snaps:
+            ck = torch.load(path)
+            model = LegoStack(LegoConfig(**ck["config"]))
+            model.load_state_dict(ck["ema"])
+            x, secs = run_samples(model.eval(), noise, y, a.steps, a.cfg)
+            s = judged.score(x, cats)
+            st = ck["state"]
+            pts.append({"images": st["images"], "hours": st["seconds"] / 3600, **s, "sample_seconds": secs})
+            rows.append([run, f"{st['images']:,}", f"{st['seconds'] / 3600:.2f}", f"{s['fid']:.2f}",
+                         f"{s['accuracy']:.3f}", f"{secs:.1f}"])
+            print(run, pts[-1], flush=True)
+        out[run] = pts
+        series_h[run] = ([p["hours"] for p in pts], [p["fid"] for p in pts])
+        series_i[run] = ([p["images"] for p in pts], [p["fid"] for p in pts])
+    note = (f"FID-emoji of {len(cats)} samples (Heun {a.steps} steps, guidance {a.cfg}) from EMA snapshots of each "
+            "run, against training hours and images seen on this 2-core CPU (shared with other work, so hours are "
+            "noisy). Sampling seconds: the whole set in PyTorch on the CPU.")
+    write_table("efficiency", ["run", "images seen", "hours", "FID-emoji ↓", "accuracy ↑", "sampling s"], rows, note)
+    (OUT / "efficiency.json").write_text(json.dumps(out, indent=1))
+    plot("efficiency", None, {"FID-emoji vs hours": series_h, "FID-emoji vs images": series_i},
+         "", "LEGO-PG against a single-brick DiT")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["skip", "prompts", "efficiency"])
+    ap.add_argument("--model", type=Path, default=ROOT / "public" / "models" / "lego-emoji-32")
+    ap.add_argument("--runs", nargs="+", default=["lego-emoji-32", "dit-baseline"])
+    ap.add_argument("--per-class", type=int, default=24, help="samples per category (or per prompt)")
+    ap.add_argument("--steps", type=int, default=18)
+    ap.add_argument("--cfg", type=float, default=2.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    data = EmojiData()
+    judged = Judged(data)
+    {"skip": skip_curve, "prompts": prompts, "efficiency": efficiency}[a.what](a, data, judged)
+
+
+if __name__ == "__main__":
+    main()
