@@ -20,7 +20,7 @@ JUDGE_PATH = ROOT / "runs" / "judge" / "judge.pt"
 
 
 class Judge(nn.Module):
-    def __init__(self, n_classes, width=48):
+    def __init__(self, n_classes, width=32):
         super().__init__()
         w = width
         self.features = nn.Sequential(
@@ -53,7 +53,7 @@ def augment(x, gen):
     return x + 0.1 * torch.rand(B, 1, 1, 1, generator=gen) * torch.randn(x.shape, generator=gen)
 
 
-def train_judge(data: EmojiData, epochs=30, seed=0, path=JUDGE_PATH):
+def train_judge(data: EmojiData, epochs=12, seed=0, path=JUDGE_PATH):
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     held = held_out_mask(data)

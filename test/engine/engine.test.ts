@@ -38,6 +38,14 @@ describe('LegoEngine', () => {
     expect(a.images.images[0].length).toBe(16 * 16 * 4);
   });
 
+  it('a prompt changes the output, under guidance as without', async () => {
+    for (const cfg of [1, 3]) {
+      const plain = await engine.generate({ ...base, cfg, labels: { category: 'Animals' } });
+      const worded = await engine.generate({ ...base, cfg, labels: { category: 'Animals', prompt: 'smiling, red-heart' } });
+      expect(differs(plain.raw, worded.raw)).toBeGreaterThan(1e-3);
+    }
+  });
+
   it('skipping a brick changes the output and records fewer dispatches', async () => {
     const all = await engine.generate(base);
     const skipped = await engine.generate({ ...base, bricks: [{ enabled: true }, { enabled: true }, { enabled: true, skip: [0.5, 1] }] });
