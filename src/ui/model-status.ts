@@ -3,7 +3,7 @@ import { LitElement, html, css, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { ModelJson } from '../model/format.ts';
 import type { StorageInfo } from '../store/weights-cache.ts';
-import { bytes } from './format.ts';
+import { bytes, count } from './format.ts';
 import type { Phase } from './session.ts';
 
 @customElement('model-status')
@@ -46,7 +46,7 @@ export class ModelStatus extends LitElement {
       <div>${this.downloadLine()}</div>
       <dl>
         ${this.adapter ? html`<dt>GPU</dt><dd data-testid="adapter">${this.adapter}${this.gpuBytes ? ` · ${bytes(this.gpuBytes)} allocated` : ''}</dd>` : nothing}
-        ${m ? html`<dt>Model</dt><dd>${m.name}: ${(m.param_count / 1e6).toFixed(2)} M parameters, ${m.architecture.bricks.length} bricks${m.training ? `, trained on ${(m.training.images_seen / 1e6).toFixed(1)} M images` : ''}</dd>` : nothing}
+        ${m ? html`<dt>Model</dt><dd>${m.name}: ${(m.param_count / 1e6).toFixed(2)} M parameters, ${m.architecture.bricks.length} bricks${m.training ? `, trained on ${count(m.training.images_seen)} images` : ''}</dd>` : nothing}
         <dt>Storage</dt><dd data-testid="storage">${usage}${m ? (cached ? ' · model saved for offline use' : ' · model not saved offline') : ''}
           ${cached ? html`<button data-testid="remove-cache" @click=${this.removeCache}>Remove cached model</button>` : nothing}</dd>
       </dl>`;

@@ -1,7 +1,7 @@
 // Generating in the page: the image matches the Node engine's for the same seed and settings,
 // bricks toggle live during a run, the prompt box validates words, a lost device recovers.
 import { readFileSync } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -79,7 +79,6 @@ describe('generating in the browser', () => {
     await expect(page.getByTestId('download').count()).resolves.toBe(1);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'screenshot.png'), fullPage: true });
-    if (process.env.UPDATE_SCREENSHOT) await copyFile(join(ARTIFACTS, 'screenshot.png'), join(ROOT, 'docs/screenshot.png'));
   });
 
   it('keeps every setting in the URL, and the same URL reproduces the image', async () => {
