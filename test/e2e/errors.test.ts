@@ -1,28 +1,17 @@
 // The page explains every failure: no WebGPU, no adapter, a missing model. Never a blank page.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, startApp, TINY_URL, type App } from './harness';
+import { describe, expect, it } from 'vitest';
+import { launchBrowser, TINY_URL } from './harness';
+import { useApp } from './use-app';
 import { waitNotice } from './page';
 
-let app: App;
-let browser: Browser;
-
-beforeAll(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const env = useApp();
 
 describe('errors a person understands', () => {
   it('says what to do when the browser has no WebGPU', async () => {
-    const ctx = await browser.newContext();
+    const ctx = await env.browser.newContext();
     await ctx.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
     const page = await ctx.newPage();
-    await page.goto(`${app.origin}/?model=${TINY_URL}`);
+    await page.goto(`${env.app.origin}/?model=${TINY_URL}`);
     const n = await waitNotice(page, 'gpu');
     expect(n.title).toMatch(/no WebGPU/);
     await expect(page.getByTestId('notice-gpu').innerText()).resolves.toMatch(/Chrome \/ Edge: update to version 113/);
@@ -30,10 +19,10 @@ describe('errors a person understands', () => {
   });
 
   it('says so when WebGPU has no adapter', async () => {
-    const ctx = await browser.newContext();
+    const ctx = await env.browser.newContext();
     await ctx.addInitScript(() => { GPU.prototype.requestAdapter = async () => null; });
     const page = await ctx.newPage();
-    await page.goto(`${app.origin}/?model=${TINY_URL}`);
+    await page.goto(`${env.app.origin}/?model=${TINY_URL}`);
     expect((await waitNotice(page, 'gpu')).title).toMatch(/No GPU available/);
     await ctx.close();
   });
@@ -42,7 +31,7 @@ describe('errors a person understands', () => {
     const plain = await launchBrowser({ webgpu: false });
     try {
       const page = await plain.newPage();
-      await page.goto(`${app.origin}/?model=${TINY_URL}`);
+      await page.goto(`${env.app.origin}/?model=${TINY_URL}`);
       expect((await waitNotice(page, 'gpu')).level).toBe('error');
     } finally {
       await plain.close();
@@ -50,8 +39,8 @@ describe('errors a person understands', () => {
   });
 
   it('says when the model is missing', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${app.origin}/?model=/models/not-trained-yet/`);
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.origin}/?model=/models/not-trained-yet/`);
     const n = await waitNotice(page, 'model');
     expect(n.text).toMatch(/No model at \/models\/not-trained-yet\//);
     await page.close();

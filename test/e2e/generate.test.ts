@@ -3,31 +3,24 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { LegoEngine } from '../../src/engine/engine';
 import { loadModel, parseModelJson } from '../../src/model/load';
 import { getTestGpu } from '../gpu';
-import { ARTIFACTS, launchBrowser, ROOT, startApp, TINY_URL, type App } from './harness';
+import { ARTIFACTS, ROOT, TINY_URL } from './harness';
+import { useApp } from './use-app';
 import { median } from '../../src/ui/format';
 import { generate, waitNotice, waitPhase, type AppState } from './page';
 
-let app: App;
-let browser: Browser;
+const env = useApp();
 let page: Page;
 const SETTINGS = { w: 16, h: 16, steps: 4, sampler: 'euler', cfg: 1, batch: 1, seed: 7 } as const;
 const query = (extra: Record<string, string | number> = {}) =>
   new URLSearchParams(Object.entries({ model: TINY_URL, ...SETTINGS, ...extra }).map(([k, v]) => [k, String(v)])).toString();
 
 beforeAll(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-  page = await browser.newPage();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
+  if (env.browser) page = await env.browser.newPage(); // else every test fails with the setup error
 });
 
 const image = (st: AppState, i = 0) => Uint8Array.from(st.result!.images[i]);
@@ -66,7 +59,7 @@ let first: AppState;
 
 describe('generating in the browser', () => {
   it('generates an image that is not blank and equals the Node engine\'s', async () => {
-    await page.goto(`${app.origin}/?${query()}`);
+    await page.goto(`${env.app.origin}/?${query()}`);
     await waitPhase(page, ['ready']);
     first = await generate(page);
     expect(first.result!.stepMs.length).toBe(SETTINGS.steps);
@@ -100,7 +93,7 @@ describe('generating in the browser', () => {
 
   it('toggles a brick during a run: the output and the measured time change', async () => {
     const sized = { w: 32, h: 32, steps: 8 };
-    await page.goto(`${app.origin}/?${query(sized)}`);
+    await page.goto(`${env.app.origin}/?${query(sized)}`);
     await waitPhase(page, ['ready']);
     const full = await generate(page);
     // Switch the top brick (the costliest) off through its checkbox as step 2 ends.
@@ -127,7 +120,7 @@ describe('generating in the browser', () => {
   });
 
   it('validates prompt words: unknown ones are reported with suggestions, never dropped', async () => {
-    await page.goto(`${app.origin}/?${query()}`);
+    await page.goto(`${env.app.origin}/?${query()}`);
     await waitPhase(page, ['ready']);
     const input = page.getByTestId('prompt-input');
     await input.fill('hea');
@@ -147,7 +140,7 @@ describe('generating in the browser', () => {
   });
 
   it('cancels a run', async () => {
-    await page.goto(`${app.origin}/?${query({ steps: 30 })}`);
+    await page.goto(`${env.app.origin}/?${query({ steps: 30 })}`);
     await waitPhase(page, ['ready']);
     await page.getByTestId('generate').click();
     await page.waitForFunction(() => (globalThis as any).__lego.session.run?.step >= 1);
@@ -157,7 +150,7 @@ describe('generating in the browser', () => {
   });
 
   it('recovers from a lost device and generates again', async () => {
-    await page.goto(`${app.origin}/?${query()}`);
+    await page.goto(`${env.app.origin}/?${query()}`);
     await waitPhase(page, ['ready']);
     await page.evaluate(() => (globalThis as any).__lego.session.gpu.device.destroy());
     expect((await waitNotice(page, 'lost')).level).toBe('warning');

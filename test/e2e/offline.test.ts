@@ -1,29 +1,23 @@
 // Weights offline: the first visit downloads and stores them; later visits load them from
 // IndexedDB with no request for the weights; with the network cut the service worker opens the
 // page and the model comes from the cache; a corrupt cache entry is replaced.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, startApp, TINY_URL, type App } from './harness';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { TINY_URL } from './harness';
+import { useApp } from './use-app';
 import { appState, generate, waitNotice, waitPhase } from './page';
 
-let app: App;
-let browser: Browser;
+const env = useApp();
 let ctx: BrowserContext;
 let page: Page;
 const weightRequests: string[] = [];
-const url = () => `${app.origin}/?model=${TINY_URL}&steps=3&sampler=euler&cfg=1&batch=1&seed=3`;
+const url = () => `${env.app.origin}/?model=${TINY_URL}&steps=3&sampler=euler&cfg=1&batch=1&seed=3`;
 
 beforeAll(async () => {
-  app = await startApp();
-  browser = await launchBrowser();
-  ctx = await browser.newContext();
+  if (!env.browser) return; // setup failed: every test fails with its error
+  ctx = await env.browser.newContext();
   ctx.on('request', (r) => { if (r.url().endsWith('.safetensors')) weightRequests.push(r.url()); });
   page = await ctx.newPage();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
 });
 
 /** Waits for the model to be in memory (the engine may still be building). */

@@ -1,0 +1,26 @@
+// Per-file setup for the browser tests: the built app served on localhost and a Chromium with
+// WebGPU. A setup failure (no Chromium, build error) fails every test, rather than skipping them.
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, startApp, type App } from './harness';
+
+export function useApp(): { app: App; browser: Browser } {
+  const env = {} as { app: App; browser: Browser };
+  let failure: unknown;
+  beforeAll(async () => {
+    try {
+      env.app = await startApp();
+      env.browser = await launchBrowser();
+    } catch (e) {
+      failure = e;
+    }
+  }, 180_000);
+  beforeEach(() => {
+    if (failure) throw failure;
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.app?.stop();
+  });
+  return env;
+}
