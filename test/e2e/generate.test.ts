@@ -62,6 +62,7 @@ describe('generating in the browser', () => {
     await page.goto(`${env.app.origin}/?${query()}`);
     await waitPhase(page, ['ready']);
     first = await generate(page);
+    expect(first.notices.find((n) => n.id === 'slow')?.text).toMatch(/software adapter.*slow/); // SwiftShader
     expect(first.result!.stepMs.length).toBe(SETTINGS.steps);
     const img = image(first);
     expect(img.length).toBe(16 * 16 * 4);
@@ -144,6 +145,7 @@ describe('generating in the browser', () => {
     await waitPhase(page, ['ready']);
     await page.getByTestId('generate').click();
     await page.waitForFunction(() => (globalThis as any).__lego.session.run?.step >= 1);
+    await page.getByTestId('preview').getByTestId('image').waitFor(); // the live preview of step 1
     await page.getByTestId('cancel').click();
     expect((await waitNotice(page, 'run')).title).toBe('Cancelled');
     expect((await waitPhase(page, ['ready'])).step).toBeLessThan(30);
