@@ -1,0 +1,167 @@
+// Time to first image in the built app (vite build + vite preview), headless Chromium:
+//  cold: a fresh browser context (empty HTTP cache, IndexedDB and service worker): download +
+//        SHA-256 + device + engine + the first generation (pipelines compile on it);
+//  warm: the same context reloaded: weights from IndexedDB, app shell from the service worker.
+// The app is read through its debug handle window.__lego (phase, download source, result).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { createServer } from 'node:net';
+import type { Browser, Page } from 'playwright-core';
+import { ROOT } from './serve.ts';
+
+const VITE = join(ROOT, 'node_modules/vite/bin/vite.js');
+
+export interface TtfiSettings {
+  width: number;
+  height: number;
+  batch: number;
+  steps: number;
+  sampler: 'heun' | 'euler';
+  cfg: number;
+}
+
+export interface TtfiRun {
+  kind: 'cold' | 'warm';
+  weightsFrom: string | undefined; // 'network' | 'cache'
+  readyMs: number; // navigation start → model verified and engine built (Generate enabled)
+  firstImageMs: number; // navigation start → first image shown (includes the click)
+  generationMs: number; // the app's own generation time (pipelines compile inside it)
+}
+
+function vite(args: string[]): Promise<void> {
+  return new Promise((ok, fail) => {
+    const p = spawn(process.execPath, [VITE, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (out += d));
+    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`vite ${args.join(' ')} exited ${code}:\n${out}`))));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+async function waitHttp(url: string, ms: number, server: ChildProcess): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (server.exitCode != null) throw new Error(`vite preview exited with ${server.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within ${ms} ms`);
+}
+
+interface Snapshot {
+  phase: string;
+  from?: string;
+  done: boolean;
+  totalMs?: number;
+  notices: string[];
+}
+
+const snapshot = (page: Page): Promise<Snapshot> => page.evaluate(() => {
+  const s = (globalThis as { __lego?: { session?: any } }).__lego?.session;
+  if (!s) return { phase: 'no-app', done: false, notices: [] };
+  return {
+    phase: s.phase, from: s.download?.from, done: Boolean(s.result), totalMs: s.result?.totalMs,
+    notices: (s.notices ?? []).map((n: { title: string; text: string }) => `${n.title}: ${n.text}`),
+  };
+}).catch(() => ({ phase: 'navigating', done: false, notices: [] }));
+
+async function until(page: Page, what: string, ok: (s: Snapshot) => boolean, timeoutMs: number): Promise<Snapshot> {
+  const end = Date.now() + timeoutMs;
+  let s: Snapshot = { phase: '?', done: false, notices: [] };
+  while (Date.now() < end) {
+    s = await snapshot(page);
+    if (ok(s)) return s;
+    if (s.phase === 'failed') throw new Error(`app failed while waiting for ${what}: ${s.notices.join(' | ')}`);
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`timed out waiting for ${what} (phase ${s.phase}; ${s.notices.join(' | ')})`);
+}
+
+async function weightsStored(page: Page, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const stored = await page.evaluate(() => new Promise<boolean>((ok) => {
+      const open = indexedDB.open('keyval-store');
+      open.onerror = () => ok(false);
+      open.onsuccess = () => {
+        try {
+          const keys = open.result.transaction('keyval', 'readonly').objectStore('keyval').getAllKeys();
+          keys.onsuccess = () => ok((keys.result as IDBValidKey[]).some((k) => String(k).startsWith('weights/')));
+          keys.onerror = () => ok(false);
+        } catch {
+          ok(false);
+        }
+      };
+    }));
+    if (stored) return;
+    await page.waitForTimeout(200);
+  }
+  throw new Error('the app did not store the weights in IndexedDB');
+}
+
+async function firstImage(page: Page, load: () => Promise<unknown>, kind: TtfiRun['kind'], timeoutMs: number): Promise<TtfiRun> {
+  const t0 = Date.now();
+  await load();
+  const ready = await until(page, 'the model to be ready', (s) => s.phase === 'ready', timeoutMs);
+  const readyMs = Date.now() - t0;
+  await page.getByTestId('generate').click();
+  const done = await until(page, 'the first image', (s) => s.done && s.phase === 'ready', timeoutMs);
+  return { kind, weightsFrom: ready.from, readyMs, firstImageMs: Date.now() - t0, generationMs: done.totalMs ?? NaN };
+}
+
+/** Builds the app into bench/out/app with the model under /models/<name>/, then times a cold and a warm visit. */
+export async function timeToFirstImage(browser: Browser, modelDir: string, s: TtfiSettings, log: (m: string) => void,
+  timeoutMs = 900_000): Promise<TtfiRun[]> {
+  const outDir = join(ROOT, 'bench/out/app');
+  log('ttfi: building the app (vite build)…');
+  await vite(['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn']);
+  const name = basename(modelDir);
+  const served = join(outDir, 'models', name);
+  if (!existsSync(join(served, 'model.json'))) {
+    await mkdir(served, { recursive: true });
+    await cp(modelDir, served, { recursive: true });
+  }
+  const port = await freePort();
+  const server = spawn(process.execPath, [VITE, 'preview', '--outDir', outDir, '--port', String(port), '--strictPort', '--host', '127.0.0.1'],
+    { cwd: ROOT, stdio: 'ignore' });
+  const ctx = await browser.newContext();
+  try {
+    await waitHttp(`http://127.0.0.1:${port}/`, 30_000, server);
+    const q = new URLSearchParams({
+      model: `/models/${name}/`, w: String(s.width), h: String(s.height), steps: String(s.steps), sampler: s.sampler,
+      cfg: String(s.cfg), batch: String(s.batch), seed: '1',
+    });
+    const url = `http://localhost:${port}/?${q}`;
+    const page = await ctx.newPage();
+    log('ttfi: cold visit…');
+    const cold = await firstImage(page, () => page.goto(url), 'cold', timeoutMs);
+    await weightsStored(page, 60_000);
+    await page.evaluate(() => navigator.serviceWorker?.ready);
+    log('ttfi: warm visit…');
+    const warm = await firstImage(page, () => page.reload(), 'warm', timeoutMs);
+    return [cold, warm];
+  } finally {
+    await ctx.close();
+    if (server.exitCode == null) {
+      const exited = new Promise((ok) => server.once('exit', ok));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    await rm(outDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,120 @@
+// The browser side of `npm run bench`: our engine and onnxruntime-web on the same page, adapter and
+// inputs. bench/run.ts builds this file (esbuild), serves it and calls window.__bench step by step
+// through Playwright, so it decides the order (interleaved rounds) and reads every number back.
+import * as ort from 'onnxruntime-web/webgpu';
+import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
+import { LegoEngine } from '../src/engine/engine.ts';
+import type { BrickSetting } from '../src/engine/types.ts';
+import { fetchModel, loadModel } from '../src/model/load.ts';
+import { compare, timeEngine, timeFullRun, warmEngine, type Canvas, type EngineCase } from './lib/cases.ts';
+import type { IoMeta } from './lib/io.ts';
+
+type Ep = 'webgpu' | 'wasm';
+
+let ctx: GpuContext;
+let engine: LegoEngine;
+let io: { meta: IoMeta; arrays: Record<string, Float32Array> } | undefined;
+const sessions = new Map<Ep, ort.InferenceSession>();
+const lastOut = new Map<string, Float32Array>();
+
+const logEl = () => document.getElementById('log')!;
+function log(text: string): void {
+  logEl().textContent += `${text}\n`;
+}
+
+async function loadIo(base: string) {
+  if (io) return io;
+  const meta = (await (await fetch(`${base}io.json`)).json()) as IoMeta;
+  const bin = new Float32Array(await (await fetch(`${base}io.bin`)).arrayBuffer());
+  const arrays: Record<string, Float32Array> = {};
+  for (const [name, a] of Object.entries(meta.arrays)) arrays[name] = bin.slice(a.offset, a.offset + a.length);
+  io = { meta, arrays };
+  return io;
+}
+
+function feeds(): Record<string, ort.Tensor> {
+  const { meta, arrays } = io!;
+  return Object.fromEntries(['x', 'sigma', 'labels'].map((k) => [k, new ort.Tensor('float32', arrays[k], meta.arrays[k].shape)]));
+}
+
+const api = {
+  async init(modelUrl: string, ortThreads: number) {
+    const t0 = performance.now();
+    ctx = await acquireDevice({ label: 'bench' });
+    const { meta, weights } = await fetchModel(modelUrl);
+    const model = await loadModel(meta, weights);
+    engine = await LegoEngine.create(ctx, model);
+    ort.env.wasm.numThreads = ortThreads;
+    ort.env.wasm.wasmPaths = '/ort/';
+    ort.env.logLevel = 'error';
+    log(`engine ready on ${ctx.adapterName} in ${(performance.now() - t0).toFixed(0)} ms`);
+    return {
+      adapter: ctx.adapterName, fallback: ctx.isFallback, userAgent: navigator.userAgent,
+      crossOriginIsolated: globalThis.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency,
+      features: [...ctx.device.features], weightsBytes: engine.allocatedBytes,
+    };
+  },
+
+  async warm(c: EngineCase) {
+    const ms = await warmEngine(engine, c);
+    log(`warm ${JSON.stringify(c)}: ${ms.toFixed(0)} ms`);
+    return ms;
+  },
+
+  async time(c: EngineCase, steps: number, reps: number) {
+    const t = await timeEngine(engine, c, steps, reps);
+    log(`time ${JSON.stringify(c)}: ${t.msPerEval.toFixed(0)} ms/eval`);
+    return t;
+  },
+
+  async full(canvas: Canvas, batch: number, bricks: BrickSetting[], steps: number) {
+    return timeFullRun(engine, canvas, batch, bricks, steps);
+  },
+
+  /** Our D_k of every brick on the exported inputs, against PyTorch's. */
+  async engineCheck(ioBase: string) {
+    const { meta, arrays } = await loadIo(ioBase);
+    const n = engine.model.meta.architecture.bricks.length;
+    const active = Array.from({ length: n }, (_, k) => k);
+    const outs = await engine.evaluate(arrays.x, meta.width, meta.height, [...arrays.sigma], arrays.labels, active);
+    lastOut.set('ours', outs[n - 1]);
+    return outs.map((o, k) => ({ brick: k + 1, ...compare(o, arrays[`D${k}`]) }));
+  },
+
+  async ortCreate(ep: Ep, ioBase: string) {
+    await loadIo(ioBase);
+    const t0 = performance.now();
+    const session = await ort.InferenceSession.create(`${ioBase}model.onnx`, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+    const createMs = performance.now() - t0;
+    sessions.set(ep, session);
+    let adapter: string | undefined;
+    if (ep === 'webgpu') {
+      const dev = (await ort.env.webgpu.device) as GPUDevice & { adapterInfo?: GPUAdapterInfo };
+      const info = dev.adapterInfo;
+      adapter = info ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') : undefined;
+    }
+    log(`ort ${ep} session in ${createMs.toFixed(0)} ms`);
+    return { createMs, adapter, ortVersion: ort.env.versions?.web };
+  },
+
+  /** One ORT run on the exported inputs: wall ms and its output against PyTorch's and ours. */
+  async ortRun(ep: Ep) {
+    const session = sessions.get(ep)!;
+    const t0 = performance.now();
+    const res = await session.run(feeds());
+    const ms = performance.now() - t0;
+    const out = (await res.D.getData()) as Float32Array;
+    const ours = lastOut.get('ours');
+    log(`ort ${ep} run ${ms.toFixed(0)} ms`);
+    return { ms, vsPytorch: compare(out, io!.arrays[`D${engine.model.meta.architecture.bricks.length - 1}`]), vsOurs: ours ? compare(out, ours) : null };
+  },
+
+  release() {
+    for (const s of sessions.values()) void s.release();
+    sessions.clear();
+    engine?.destroy();
+  },
+};
+
+(globalThis as unknown as { __bench: typeof api }).__bench = api;
+log('bench page loaded');
