@@ -67,7 +67,9 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   const { name, isFallback } = describeAdapter(adapter);
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ label: opts.label ?? 'lego-device' });
+    // Per-brick GPU timing where the adapter can; every kernel runs without any optional feature.
+    const requiredFeatures = (['timestamp-query'] as const).filter((f) => adapter.features.has(f));
+    device = await adapter.requestDevice({ label: opts.label ?? 'lego-device', requiredFeatures });
   } catch (e) {
     throw new NoAdapterError(`The GPU adapter (${name}) refused to create a device: ${String(e)}`);
   }
