@@ -29,7 +29,7 @@ const HELP = `usage: npm run bench -- [options]
   --canvas LIST       canvases, e.g. 32x32,64x64,128x32 (default: those three; quick: 32x32)
   --batch LIST        images per generation (guided: twice that network batch), default 1,4 (quick: 1)
   --steps N           Euler steps timed per case (default 2); ms/eval = wall time ÷ evaluations
-  --reps N            repetitions per case, best kept (default 1)
+  --reps N            repetitions per case, best kept (default 1; quick: 2)
   --rounds N          interleaved rounds of ours / ORT WebGPU / ORT wasm (default 2)
   --platforms LIST    node,browser (default both)
   --ort-threads N     ORT wasm threads (default 2, as PyTorch)
@@ -39,7 +39,7 @@ const HELP = `usage: npm run bench -- [options]
   --ttfi-steps N      sampling steps of the first image (default ${FULL_STEPS}; quick: 4)
   --ttfi-sampler S    heun | euler for the first image (default heun; quick: euler)
   --check-full        time whole ${FULL_STEPS}-step Heun generations (32×32, 1 image) to check the priced estimate (default in a full run)
-  --no-docs           write only bench/out/, not docs/bench.{json,md}`;
+  --no-docs           write only bench/out/, not docs/ (full: docs/bench.{md,json}; quick: docs/bench-quick.{md,json})`;
 
 const NET_CASE_BATCH = 1; // the ORT comparison: 1 guided image = network batch 2
 
@@ -58,7 +58,7 @@ function parse() {
     args: process.argv.slice(2), strict: true, options: {
       quick: { type: 'boolean' }, model: { type: 'string', default: 'public/models/lego-emoji-32' },
       canvas: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string', default: '2' },
-      reps: { type: 'string', default: '1' }, rounds: { type: 'string', default: '2' },
+      reps: { type: 'string' }, rounds: { type: 'string', default: '2' },
       platforms: { type: 'string', default: 'node,browser' }, 'ort-threads': { type: 'string', default: '2' },
       'no-ort': { type: 'boolean' }, 'no-pytorch': { type: 'boolean' }, 'no-ttfi': { type: 'boolean' },
       'ttfi-steps': { type: 'string' }, 'ttfi-sampler': { type: 'string' }, 'check-full': { type: 'boolean' }, 'no-docs': { type: 'boolean' },
@@ -70,7 +70,7 @@ function parse() {
     help: v.help, quick, model: resolve(v.model!),
     canvases: list(v.canvas ?? (quick ? '32x32' : '32x32,64x64,128x32'), parseCanvas),
     batches: list(v.batch ?? (quick ? '1' : '1,4'), Number),
-    steps: Number(v.steps), reps: Number(v.reps), rounds: Number(v.rounds),
+    steps: Number(v.steps), reps: Number(v.reps ?? (quick ? 2 : 1)), rounds: Number(v.rounds),
     platforms: list(v.platforms!, (p) => {
       if (p !== 'node' && p !== 'browser') throw new Error(`--platforms: unknown "${p}"`);
       return p as 'node' | 'browser';
@@ -246,12 +246,13 @@ async function main() {
   const md = renderMarkdown(report);
   const json = `${JSON.stringify(report, null, 1)}\n`;
   writeFileSync(join(outDir, `bench-${Date.now()}.json`), json);
+  const docName = o.quick ? 'bench-quick' : 'bench';
   if (o.docs) {
-    writeFileSync(join(ROOT, 'docs/bench.json'), json);
-    writeFileSync(join(ROOT, 'docs/bench.md'), md);
+    writeFileSync(join(ROOT, `docs/${docName}.json`), json);
+    writeFileSync(join(ROOT, `docs/${docName}.md`), md);
   }
   console.log(md);
-  log(`done in ${report.elapsedS.toFixed(0)} s${o.docs ? '; wrote docs/bench.md and docs/bench.json' : ''}`);
+  log(`done in ${report.elapsedS.toFixed(0)} s${o.docs ? `; wrote docs/${docName}.md and docs/${docName}.json` : ''}`);
 }
 
 /** Whole Heun generations (32×32, 1 image) for all bricks and the top brick skipped for half the steps. */
@@ -259,8 +260,8 @@ async function checkFull(d: EngineDriver, nBricks: number): Promise<FullRunCheck
   const out: FullRunCheck[] = [];
   const settings = skipSettings(nBricks).filter((s) => s.name === 'all bricks' || s.name === 'top skipped 50%');
   for (const s of settings) {
-    const r = await d.full({ width: 32, height: 32 }, 1, s.bricks, FULL_STEPS);
-    out.push({ setting: s.name, width: 32, height: 32, batch: 1, measuredMs: r.ms, evaluations: r.evaluations });
+    const { value: r, cpuMs } = await withCpu(childrenCpuMs, () => d.full({ width: 32, height: 32 }, 1, s.bricks, FULL_STEPS));
+    out.push({ setting: s.name, width: 32, height: 32, batch: 1, measuredMs: r.ms, cpuMs, evaluations: r.evaluations });
     log(`browser full run ${s.name}: ${r.ms.toFixed(0)} ms (${r.evaluations} evaluations)`);
   }
   return out;

@@ -16,5 +16,5 @@ export interface PytorchTimings {
   threads: number;
   torch: string;
   reps: number;
-  rows: { width: number; height: number; batch: number; active: number[]; ms: number }[];
+  rows: { width: number; height: number; batch: number; active: number[]; ms: number; cpu_ms?: number }[];
 }

@@ -9,6 +9,7 @@ export interface FullRunCheck {
   height: number;
   batch: number;
   measuredMs: number;
+  cpuMs?: number;
   evaluations: number;
 }
 
@@ -73,9 +74,11 @@ export interface FullImageRow {
 
 const best = (xs: number[] | undefined) => (xs && xs.length ? Math.min(...xs) : NaN);
 
-function pytorchMs(p: PytorchTimings | undefined, c: { width: number; height: number; batch: number }, active: number[]): number | undefined {
-  return p?.rows.find((r) => r.width === c.width && r.height === c.height && r.batch === 2 * c.batch && r.active.join() === active.join())?.ms;
+function pytorchRow(p: PytorchTimings | undefined, c: { width: number; height: number; batch: number }, active: number[]) {
+  return p?.rows.find((r) => r.width === c.width && r.height === c.height && r.batch === 2 * c.batch && r.active.join() === active.join());
 }
+
+const pytorchMs = (p: PytorchTimings | undefined, c: { width: number; height: number; batch: number }, active: number[]) => pytorchRow(p, c, active)?.ms;
 
 type Group = { width: number; height: number; batch: number };
 type Cost = (g: Group, active: number[]) => number | undefined;
@@ -117,7 +120,8 @@ export function summarize(r: BenchReport): Summary {
   }
   if (r.pytorch) {
     const groups = [...new Map(r.pytorch.rows.map((x) => [`${x.width}x${x.height}/${x.batch}`, { width: x.width, height: x.height, batch: x.batch / 2 }])).values()];
-    fullImage.pytorch = fullImageRows((g, a) => pytorchMs(r.pytorch, g, a), null, flopsOf, groups, r.skipSettings);
+    const hasCpu = r.pytorch.rows.every((x) => x.cpu_ms !== undefined);
+    fullImage.pytorch = fullImageRows((g, a) => pytorchMs(r.pytorch, g, a), hasCpu ? (g, a) => pytorchRow(r.pytorch, g, a)?.cpu_ms : null, flopsOf, groups, r.skipSettings);
   }
   const s: Summary = { fullImage };
   const v = r.versus;
@@ -170,6 +174,23 @@ export function renderMarkdown(r: BenchReport): string {
     `*Full image* = EDM Heun, ${FULL_STEPS} steps = ${2 * FULL_STEPS - 1} evaluations, priced from the measured ms/eval of the brick subset active at each evaluation.`, '');
 
   const v = s.versus;
+  out.push('## Headline', '');
+  if (v) {
+    out.push(`- **Ours vs onnxruntime-web WebGPU** (same Chromium page, same SwiftShader adapter, same inputs, 1 guided image at ${r.versus!.case.width}×${r.versus!.case.height}): ` +
+      `${ms(v.oursMs)} ms against ${ms(v.ortWebgpuMs)} ms per evaluation: ours ÷ theirs = **${x2(v.oursOverOrtWebgpu)}** wall (${(1 / v.oursOverOrtWebgpu).toFixed(1)}× faster), ` +
+      `${x2(v.oursOverOrtWebgpuCpu)} CPU clock. Target ≤ 0.5×: **${v.met ? 'met' : 'not met'}**. Outputs agree with PyTorch to ${sci(v.worstAbsError)} (tolerance ${sci(TOLERANCE)}).`);
+    out.push(`- **Behind**: on this software adapter the "GPU" is CPU threads, and CPU-native runtimes beat both WebGPU runtimes: ORT wasm (${r.settings.ortThreads} threads) takes ` +
+      `${ms(v.ortWasmMs)} ms (ours ÷ it ${x2(v.oursOverOrtWasm)}), PyTorch eager ${ms(v.pytorchMs)} ms (ours ÷ it ${x2(v.oursOverPytorch)}).`);
+  }
+  const head = s.fullImage.browser.length ? s.fullImage.browser : s.fullImage.node;
+  const g0 = head[0];
+  if (g0) {
+    const same = head.filter((x) => x.canvas === g0.canvas && x.batch === g0.batch && x.setting !== 'all bricks');
+    out.push(`- **Skip speedups** per full image (${s.fullImage.browser.length ? 'browser' : 'node'}, ${g0.canvas}, ${g0.batch} image${g0.batch > 1 ? 's' : ''}; wall / CPU clock / FLOPs): ` +
+      same.map((x) => `${x.setting} ${x2(x.speedup)} / ${x2(x.cpuSpeedup)} / ${x2(x.flopSpeedup)}`).join('; ') + '.');
+    out.push(`- **ms per evaluation** (all bricks, ${g0.canvas}, ${g0.batch} image): ${ms(g0.msPerEval)} ms; a full ${FULL_STEPS}-step Heun image ≈ ${(g0.msPerImage / 1000).toFixed(1)} s.`);
+  }
+  out.push('');
   if (v && r.versus) {
     const vc = r.versus.case;
     out.push(`## Ours vs onnxruntime-web (same page, adapter and inputs: ${vc.width}×${vc.height}, network batch ${2 * vc.batch}, all bricks)`, '');
@@ -230,11 +251,12 @@ export function renderMarkdown(r: BenchReport): string {
     out.push('### Check: whole generations against the priced estimate (browser)', '');
     const rows = r.fullChecks.map((c) => {
       const priced = s.fullImage.browser.find((x) => x.setting === c.setting && x.canvas === `${c.width}×${c.height}` && x.batch === c.batch);
-      return [c.setting, `${c.width}×${c.height}`, c.batch, c.evaluations, ms(c.measuredMs), ms(priced?.msPerGeneration), priced ? x2(c.measuredMs / priced.msPerGeneration) : '–'];
+      return [c.setting, `${c.width}×${c.height}`, c.batch, c.evaluations, ms(c.measuredMs), ms(priced?.msPerGeneration), priced ? x2(c.measuredMs / priced.msPerGeneration) : '–', ms(c.cpuMs)];
     });
-    out.push(table(['setting', 'canvas', 'images', 'evals', 'measured ms', 'priced ms', 'measured ÷ priced'], rows), '');
+    out.push(table(['setting', 'canvas', 'images', 'evals', 'measured ms', 'priced ms', 'measured ÷ priced', 'measured CPU ms'], rows), '');
     const [a, b] = r.fullChecks;
-    if (a && b) out.push(`Measured skip speedup (${b.setting}): ${x2(a.measuredMs / b.measuredMs)}.`, '');
+    if (a && b) out.push(`Measured skip speedup (${b.setting}): ${x2(a.measuredMs / b.measuredMs)} wall, ${a.cpuMs && b.cpuMs ? x2(a.cpuMs / b.cpuMs) : '–'} CPU. ` +
+      'A whole Heun run also pays the Heun update kernels and one GPU wait per step, which the Euler-priced estimate leaves out.', '');
   }
 
   if (r.ttfi) {
@@ -246,5 +268,11 @@ export function renderMarkdown(r: BenchReport): string {
     out.push(table(['visit', 'weights from', 'ready ms', 'generation ms', 'first image ms'],
       r.ttfi.runs.map((x) => [x.kind === 'cold' ? 'cold (empty cache)' : 'warm (reload, cached)', x.weightsFrom ?? '?', ms(x.readyMs), ms(x.generationMs), ms(x.firstImageMs)])), '');
   }
+  out.push('## How to run', '',
+    '`npm run bench -- --quick` (32×32, 1 image; a few minutes) or `npm run bench` (32×32, 64×64, 128×32 × 1 and 4 images, whole-generation check; ' +
+    'about half an hour on a shared 2-core SwiftShader machine); `npm run bench -- --help` lists the flags (canvases, batches, steps, repetitions, platforms, ' +
+    'and --no-ort / --no-pytorch / --no-ttfi). It needs Debian\'s `chromium` and `python3-torch`. `bench/export_onnx.py` regenerates ' +
+    '`bench/out/onnx/model.onnx` and the shared inputs whenever the weights change; every run also leaves its JSON in `bench/out/`. ' +
+    'Driven pieces: `bench/run.ts` (Node side, Playwright), `bench/page.ts` (the browser page: engine, onnxruntime-web), `bench/lib/`.', '');
   return `${out.join('\n')}\n`;
 }
