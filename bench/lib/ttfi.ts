@@ -3,12 +3,12 @@
 //        SHA-256 + device + engine + the first generation (pipelines compile on it);
 //  warm: the same context reloaded: weights from IndexedDB, app shell from the service worker.
 // The app is read through its debug handle window.__lego (phase, download source, result).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { createServer } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
+import { freePort, runVite as vite, waitForHttp as waitHttp } from '../../test/e2e/harness.ts';
 import { ROOT } from './serve.ts';
 
 const VITE = join(ROOT, 'node_modules/vite/bin/vite.js');
@@ -28,39 +28,6 @@ export interface TtfiRun {
   readyMs: number; // navigation start → model verified and engine built (Generate enabled)
   firstImageMs: number; // navigation start → first image shown (includes the click)
   generationMs: number; // the app's own generation time (pipelines compile inside it)
-}
-
-function vite(args: string[]): Promise<void> {
-  return new Promise((ok, fail) => {
-    const p = spawn(process.execPath, [VITE, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout!.on('data', (d) => (out += d));
-    p.stderr!.on('data', (d) => (out += d));
-    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`vite ${args.join(' ')} exited ${code}:\n${out}`))));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
-
-async function waitHttp(url: string, ms: number, server: ChildProcess): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (server.exitCode != null) throw new Error(`vite preview exited with ${server.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer within ${ms} ms`);
 }
 
 interface Snapshot {

@@ -14,7 +14,8 @@ const VITE = join(ROOT, 'node_modules/vite/bin/vite.js');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const TINY_URL = '/models/tiny/';
 
-function run(args: string[]): Promise<void> {
+/** Runs the project's vite with `args` (build, preview …) and fails with its output. */
+export function runVite(args: string[]): Promise<void> {
   return new Promise((ok, fail) => {
     const p = spawn(process.execPath, [VITE, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -24,7 +25,7 @@ function run(args: string[]): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -35,7 +36,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitForHttp(url: string, ms: number, server: ChildProcess): Promise<void> {
+export async function waitForHttp(url: string, ms: number, server: ChildProcess): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (server.exitCode != null) throw new Error(`vite preview exited with ${server.exitCode}`);
@@ -57,7 +58,7 @@ export interface App {
 export async function startApp(): Promise<App> {
   await mkdir(ARTIFACTS, { recursive: true });
   const outDir = await mkdtemp(join(ARTIFACTS, 'e2e-dist-'));
-  await run(['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn']);
+  await runVite(['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn']);
   await mkdir(join(outDir, 'models/tiny'), { recursive: true });
   for (const f of ['model.json', 'weights.safetensors']) {
     await copyFile(join(ROOT, 'test/fixtures/tiny', f), join(outDir, 'models/tiny', f));
