@@ -6,7 +6,7 @@ import { loadModel, type LoadedModel } from '../model/load.ts';
 import { labelVector } from '../model/labels.ts';
 import type { BrickSetting, GenerateResult, ImageBatch, StepInfo } from '../engine/types.ts';
 import { loadModelFiles, removeCachedModel, storageInfo, type StorageInfo } from '../store/weights-cache.ts';
-import { createEngine, type Engine } from './engine-port.ts';
+import { LegoEngine } from '../engine/engine.ts';
 import { median } from './format.ts';
 import { describeError, fallbackAdapterNotice, type Notice } from './notices.ts';
 import type { Settings } from './settings.ts';
@@ -30,7 +30,7 @@ export class Session implements ReactiveController {
   notices: Notice[] = [];
   gpu?: GpuContext;
   model?: LoadedModel;
-  engine?: Engine;
+  engine?: LegoEngine;
   download = { loaded: 0, total: 0, from: undefined as 'cache' | 'network' | undefined };
   storage?: StorageInfo;
   run?: RunState;
@@ -108,7 +108,7 @@ export class Session implements ReactiveController {
     const gpu = this.gpu, model = this.model;
     if (!gpu || !model || this.engineFor === gpu) return;
     this.engineFor = gpu;
-    const engine = await createEngine(gpu, model);
+    const engine = await LegoEngine.create(gpu, model);
     if (this.gpu !== gpu) return engine.destroy(); // lost while building: recover() makes another
     this.engine = engine;
     this.phase = 'ready';
