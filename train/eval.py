@@ -3,6 +3,7 @@
     /usr/bin/python3 -m train.eval skip        # FID-emoji / accuracy / time vs brick skipping
     /usr/bin/python3 -m train.eval prompts     # prompt words vs category picker
     /usr/bin/python3 -m train.eval efficiency --runs lego-emoji-32 dit-baseline
+    /usr/bin/python3 -m train.eval grid        # docs/samples.png, a row per category
 
 Samples come from the PyTorch reference (the engine matches it, see test/engine); all settings
 of one command share the same noise, so their differences are the settings'. Results go to
@@ -70,18 +71,19 @@ def write_table(name, header, rows, note=""):
     print("\n".join(md))
 
 
-def plot(name, xs, series, xlabel, title):
+def plot(name, panels, title):
+    """panels: [(xlabel, ylabel, {series label: (xs, ys)})], one subplot each → docs/eval/<name>.png."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(series), figsize=(4.2 * len(series), 3.4))
-    for ax, (label, ys) in zip(np.atleast_1d(axes), series.items()):
-        for line_label, (x, y) in ys.items() if isinstance(ys, dict) else [(label, (xs, ys))]:
-            ax.plot(x, y, marker="o", label=line_label)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4))
+    for ax, (xlabel, ylabel, series) in zip(np.atleast_1d(axes), panels):
+        for label, (x, y) in series.items():
+            ax.plot(x, y, marker="o", markersize=3, label=label)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(label)
+        ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-        if isinstance(ys, dict):
+        if len(series) > 1:
             ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
@@ -96,7 +98,7 @@ def skip_curve(a, data, judged):
     cats = torch.arange(data.n_cat).repeat_interleave(a.per_class)
     noise = torch.randn(len(cats), 3, 32, 32, generator=g)
     y = category_labels(data, cats)
-    settings = [(f"top brick skipped for last {f:.0%}", f, None) for f in np.linspace(0, 1, 11)]
+    settings = [(f"top brick skipped for last {f:.0%}", f, None) for f in a.fractions]
     settings += [(f"brick {k + 1} off", None, k) for k in range(n_bricks - 1)]
     rows, results = [], []
     base_time = None
@@ -125,9 +127,10 @@ def skip_curve(a, data, judged):
                                                      "training": meta.get("training"), "results": results}, indent=1))
     curve = [r for r in results if r["skip_fraction"] is not None]
     xs = [r["skip_fraction"] for r in curve]
-    plot("skip_curve", xs, {"FID-emoji": [r["fid"] for r in curve], "accuracy": [r["accuracy"] for r in curve],
-                            "time ÷ unskipped": [r["time_ratio"] for r in curve]},
-         "fraction of steps with the top brick skipped", f"{meta['name']}: skipping the top brick")
+    x = "fraction of steps with the top brick skipped"
+    plot("skip_curve", [(x, key, {meta["name"]: (xs, [r[k] for r in curve])})
+                        for key, k in [("FID-emoji", "fid"), ("accuracy", "accuracy"), ("time ÷ unskipped", "time_ratio")]],
+         f"{meta['name']}: skipping the top brick")
 
 
 def prompts(a, data, judged):
@@ -170,12 +173,15 @@ def efficiency(a, data, judged):
     cats = torch.arange(data.n_cat).repeat_interleave(a.per_class)
     noise = torch.randn(len(cats), 3, 32, 32, generator=g)
     y = category_labels(data, cats)
-    series_h, series_i, out, rows = {}, {}, {}, []
+    series_h, series_i, series_loss, out, rows = {}, {}, {}, {}, []
     for run in a.runs:
-        snaps = sorted((ROOT / "runs" / run).glob("ema_*.pt"))
+        snaps = [] if a.final_only else sorted((ROOT / "runs" / run).glob("ema_*.pt"))
+        snaps.append(ROOT / "runs" / run / "ckpt.pt")
         pts = []
         for path in snaps:
             ck = torch.load(path)
+            if pts and ck["state"]["images"] == pts[-1]["images"]:
+                continue  # the last snapshot is the checkpoint
             model = LegoStack(LegoConfig(**ck["config"]))
             model.load_state_dict(ck["ema"])
             x, secs = run_samples(model.eval(), noise, y, a.steps, a.cfg)
@@ -188,30 +194,51 @@ def efficiency(a, data, judged):
         out[run] = pts
         series_h[run] = ([p["hours"] for p in pts], [p["fid"] for p in pts])
         series_i[run] = ([p["images"] for p in pts], [p["fid"] for p in pts])
+        log = [json.loads(l) for l in (ROOT / "runs" / run / "log.jsonl").read_text().splitlines()]
+        top = max(log[-1]["bricks"])  # the brick whose output is the sample
+        series_loss[run] = ([r["seconds"] / 3600 for r in log], [r["bricks"][top] for r in log])
     note = (f"FID-emoji of {len(cats)} samples (Heun {a.steps} steps, guidance {a.cfg}) from EMA snapshots of each "
             "run, against training hours and images seen on this 2-core CPU (shared with other work, so hours are "
             "noisy). Sampling seconds: the whole set in PyTorch on the CPU.")
     write_table("efficiency", ["run", "images seen", "hours", "FID-emoji ↓", "accuracy ↑", "sampling s"], rows, note)
     (OUT / "efficiency.json").write_text(json.dumps(out, indent=1))
-    plot("efficiency", None, {"FID-emoji vs hours": series_h, "FID-emoji vs images": series_i},
-         "", "LEGO-PG against a single-brick DiT")
+    plot("efficiency", [("hours", "FID-emoji", series_h), ("images seen", "FID-emoji", series_i),
+                        ("hours", "EDM loss of the output brick", series_loss)], "LEGO-PG against a single-brick DiT")
+
+
+def grid(a, data, judged):
+    """docs/samples.png: a row per category (in the order of model.json), with the judge's accuracy."""
+    model, meta = load(a.model)
+    g = torch.Generator().manual_seed(a.seed)
+    cats = torch.arange(data.n_cat).repeat_interleave(a.per_class)
+    x, secs = run_samples(model, torch.randn(len(cats), 3, 32, 32, generator=g), category_labels(data, cats), a.steps, a.cfg)
+    save_grid(x, ROOT / "docs" / "samples.png", ncol=a.per_class)
+    s = judged.score(x, cats)
+    info = {"model": meta["name"], "images_seen": meta.get("training", {}).get("images_seen"), "rows": data.info["categories"],
+            "steps": a.steps, "cfg": a.cfg, "seed": a.seed, **s}
+    (OUT / "samples.json").write_text(json.dumps(info, indent=1))
+    print(info)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["skip", "prompts", "efficiency"])
+    ap.add_argument("what", choices=["skip", "prompts", "efficiency", "grid"])
     ap.add_argument("--model", type=Path, default=ROOT / "public" / "models" / "lego-emoji-32")
     ap.add_argument("--runs", nargs="+", default=["lego-emoji-32", "dit-baseline"])
     ap.add_argument("--per-class", type=int, default=24, help="samples per category (or per prompt)")
     ap.add_argument("--steps", type=int, default=18)
+    ap.add_argument("--fractions", type=float, nargs="+", default=[round(f, 1) for f in np.linspace(0, 1, 11)],
+                    help="skip: fractions of the steps with the top brick skipped")
     ap.add_argument("--cfg", type=float, default=2.0)
+    ap.add_argument("--final-only", action="store_true", help="efficiency: only each run's last checkpoint")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     data = EmojiData()
     judged = Judged(data)
-    {"skip": skip_curve, "prompts": prompts, "efficiency": efficiency}[a.what](a, data, judged)
+    OUT.mkdir(parents=True, exist_ok=True)
+    {"skip": skip_curve, "prompts": prompts, "efficiency": efficiency, "grid": grid}[a.what](a, data, judged)
 
 
 if __name__ == "__main__":
