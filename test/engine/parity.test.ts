@@ -34,10 +34,12 @@ describe('engine parity with the PyTorch reference', () => {
       const c = meta.cases[name];
       const [H, W] = meta.canvas;
       const out = await engine.evaluate(tensors.get('x')!, W, H, meta.sigma, tensors.get('labels')!, c.active, c.shift);
-      c.outputs.forEach((key, i) => {
+      const errs = c.outputs.map((key, i) => {
         const { max, at } = maxAbsDiff(out[i], tensors.get(key)!);
         expect(max, `${key}: worst element ${at}`).toBeLessThanOrEqual(ATOL);
+        return `${key} ${max.toExponential(1)}`;
       });
+      console.info(`parity max |Δ|: ${errs.join(', ')}`);
       expect(takeUncapturedErrors()).toEqual([]);
     });
   }
@@ -60,5 +62,6 @@ describe('engine parity with the PyTorch reference', () => {
     expect(res.evaluations).toBe(5); // Heun: 2 per step but the last
     const { max, at } = maxAbsDiff(res.raw, tensors.get(meta.heun.trajectory[3])!);
     expect(max, `worst element ${at}`).toBeLessThanOrEqual(ATOL);
+    console.info(`parity max |Δ|: heun x3 ${max.toExponential(1)}`);
   });
 });
