@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -191,7 +192,10 @@ def main(argv=None):
         save_grid(x, path, ncol=8)
         return path
 
-    while state["images"] < a.max_images and (time.time() - t_start) / 60 < a.max_minutes:
+    stop = []  # SIGTERM/SIGINT: finish the step, save the checkpoint, exit
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.append(True))
+    while not stop and state["images"] < a.max_images and (time.time() - t_start) / 60 < a.max_minutes:
         lr = a.lr * min(1.0, (state["step"] + 1) / a.warmup)
         for pg in opt.param_groups:
             pg["lr"] = lr

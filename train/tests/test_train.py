@@ -91,3 +91,17 @@ def test_train_smoke_resume_and_export(tmp_path):
     with torch.no_grad():
         tol = 0 if meta["dtype"] == "F32" else meta["training"]["fp16_max_abs_error"] * 2 + 1e-3
         assert (model.denoise(x, s, y) - ema.eval().denoise(x, s, y)).abs().max() <= tol
+
+
+def test_sigterm_saves_a_checkpoint(tmp_path):
+    import signal, subprocess, sys
+    dataset.build(fake_packages(tmp_path / "nm"), tmp_path / "data")
+    p = subprocess.Popen([sys.executable, "-m", "train.train", "--name", "term", "--preset", "tiny", "--data", str(tmp_path / "data"),
+                          "--runs", str(tmp_path / "runs"), "--batch", "4", "--log-every", "1", "--threads", "1", "--no-bf16"],
+                         cwd=dataset.ROOT, stdout=subprocess.PIPE, text=True)
+    assert "step" in next(l for l in p.stdout if l.startswith("step"))  # training is under way
+    p.send_signal(signal.SIGTERM)
+    out = p.communicate(timeout=60)[0]
+    assert p.returncode == 0 and "done:" in out
+    ck = torch.load(tmp_path / "runs" / "term" / "ckpt.pt")
+    assert ck["state"]["step"] >= 1
