@@ -21,6 +21,7 @@ import torch.distributed as dist
 
 from train.dataset import EmojiData, ROOT
 from train.lego import LegoConfig, LegoStack, SIGMA_DATA, coords, sample
+from train.export import load as load_exported
 from train.images import save_grid
 
 PRESETS = {
@@ -51,6 +52,8 @@ def parse_args(argv=None):
     g.add_argument("--device", default="cpu", help="cpu or cuda (DDP under torchrun)")
     g.add_argument("--threads", type=int, default=2)
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--init", type=Path, help="exported model folder to start from when runs/<name> has no checkpoint "
+                   "(e.g. public/models/lego-emoji-32 on a fresh machine)")
     g.add_argument("--max-images", type=float, default=float("inf"), help="stop after this many images")
     g.add_argument("--max-minutes", type=float, default=float("inf"))
     g.add_argument("--ckpt-minutes", type=float, default=10)
@@ -157,6 +160,17 @@ def main(argv=None):
         state = ck["state"]
         if main_proc:
             print(f"resumed {ckpt_path}: step {state['step']}, {state['images']:,} images")
+    elif a.init:
+        # no checkpoint (a fresh machine): continue from exported weights, with a fresh optimiser
+        init, meta = load_exported(a.init)
+        if init.cfg.to_dict() != cfg.to_dict():
+            sys.exit(f"error: {a.init} holds another architecture than preset {a.preset}")
+        model.load_state_dict(init.state_dict())
+        ema.load_state_dict(init.state_dict())
+        t = meta.get("training", {})
+        state = dict(step=t.get("steps", 0), images=t.get("images_seen", 0), seconds=t.get("hours", 0) * 3600)
+        if main_proc:
+            print(f"initialised from {a.init}: {state['images']:,} images seen (optimiser state starts afresh)")
     n_params = sum(p.numel() for p in model.parameters())
     if main_proc:
         print(f"{a.name}: preset {a.preset}, {n_params / 1e6:.2f} M params, label dim {data.label_dim}, "

@@ -105,3 +105,19 @@ def test_sigterm_saves_a_checkpoint(tmp_path):
     assert p.returncode == 0 and "done:" in out
     ck = torch.load(tmp_path / "runs" / "term" / "ckpt.pt")
     assert ck["state"]["step"] >= 1
+
+
+def test_init_from_an_exported_model(tmp_path):
+    """A fresh machine has no runs/ folder: training continues from the committed export."""
+    import subprocess, sys
+    dataset.build(fake_packages(tmp_path / "nm"), tmp_path / "data")
+    common = ["--preset", "tiny", "--data", str(tmp_path / "data"), "--runs", str(tmp_path / "runs"),
+              "--batch", "8", "--log-every", "2", "--threads", "1", "--no-bf16", "--warmup", "2"]
+    train.main(["--name", "a", "--max-images", "32"] + common)
+    subprocess.run([sys.executable, "-m", "train.export", "--run", str(tmp_path / "runs" / "a"), "--out", str(tmp_path / "m"),
+                    "--dtype", "F32"], check=True, cwd=dataset.ROOT)
+    train.main(["--name", "b", "--max-images", "48", "--init", str(tmp_path / "m")] + common)
+    a, b = (torch.load(tmp_path / "runs" / n / "ckpt.pt") for n in "ab")
+    assert b["state"]["images"] == 48 and b["state"]["step"] == 6  # went on from 32 images, 4 steps
+    w = "bricks.2.final.linear.weight"  # zero at initialisation (adaLN-Zero), so it shows what was learnt
+    assert (b["ema"][w] - a["ema"][w]).abs().max() < a["ema"][w].abs().max()  # b went on from a, not from zero
