@@ -16,17 +16,6 @@ export function edmSigmas(steps: number, e: EdmConstants): number[] {
   return [...t, 0];
 }
 
-/** EDM preconditioning scalars for noise level σ. */
-export function precondition(sigma: number, sigmaData: number) {
-  const s2 = sigma * sigma + sigmaData * sigmaData;
-  return {
-    cIn: 1 / Math.sqrt(s2),
-    cSkip: (sigmaData * sigmaData) / s2,
-    cOut: (sigma * sigmaData) / Math.sqrt(s2),
-    cNoise: Math.log(sigma) / 4,
-  };
-}
-
 /** Bricks that run at step `step` of `steps`: enabled and outside their skip window. */
 export function activeBricks(settings: readonly BrickSetting[], step: number, steps: number): number[] {
   const frac = step / steps;
