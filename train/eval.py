@@ -179,7 +179,7 @@ def efficiency(a, data, judged):
         snaps.append(ROOT / "runs" / run / "ckpt.pt")
         pts = []
         for path in snaps:
-            ck = torch.load(path)
+            ck = torch.load(path, weights_only=False)
             if pts and ck["state"]["images"] == pts[-1]["images"]:
                 continue  # the last snapshot is the checkpoint
             model = LegoStack(LegoConfig(**ck["config"]))

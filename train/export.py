@@ -120,7 +120,7 @@ def main():
     ck_path = a.run / "ckpt.pt"
     if not ck_path.is_file():
         sys.exit(f"error: no checkpoint at {ck_path}; train first with `python3 -m train.train`")
-    ck = torch.load(ck_path, map_location="cpu")
+    ck = torch.load(ck_path, map_location="cpu", weights_only=False)  # our own file (args, labels)
     model = LegoStack(LegoConfig(**ck["config"]))
     model.load_state_dict(ck["ema"])
     model.eval()

@@ -85,7 +85,7 @@ def load_judge(data: EmojiData, path=JUDGE_PATH):
     """The judge, trained first if it is missing (a few CPU minutes)."""
     if not Path(path).exists():
         return train_judge(data, path=path)
-    ck = torch.load(path)
+    ck = torch.load(path, weights_only=False)
     model = Judge(ck["n_classes"])
     model.load_state_dict(ck["model"])
     return model.eval(), ck["held_out_accuracy"]

@@ -80,6 +80,13 @@ def coords(h, w, row0=0, col0=0, full_h=None, full_w=None, device=None):
     return torch.stack([r[:, None].expand(h, w), c[None, :].expand(h, w)]).float()
 
 
+def attention(q, k, v):
+    """softmax(q·kᵀ/√dh)·v over the last two dims; PyTorch ≥ 2.0 (the GPU machines') fuses it."""
+    if hasattr(Fn, "scaled_dot_product_attention"):
+        return Fn.scaled_dot_product_attention(q, k, v)
+    return torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]), dim=-1) @ v
+
+
 def modulate(x, shift, scale):
     # x (B, R, T, d); shift, scale (B, d): one vector per image, broadcast over its regions/tokens
     return x * (1 + scale[:, None, None]) + shift[:, None, None]
@@ -96,8 +103,7 @@ class Attention(nn.Module):
         B, R, T, d = x.shape
         qkv = self.qkv(x).reshape(B * R, T, 3, self.heads, d // self.heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B·R, heads, T, dh)
-        a = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // self.heads), dim=-1) @ v
-        return self.proj(a.transpose(1, 2).reshape(B, R, T, d))
+        return self.proj(attention(q, k, v).transpose(1, 2).reshape(B, R, T, d))
 
 
 class Block(nn.Module):
@@ -248,8 +254,8 @@ def sample(model, noise, labels, steps=18, cfg_scale=1.0, heun=True, active_at=N
         active = active_at(i) if active_at else None
         shift = shift_at(i) if shift_at else (0, 0)
         if not guided:
-            return model.denoise(x, torch.full((B,), sigma), labels, active, shift)
-        d = model.denoise(torch.cat([x, x]), torch.full((2 * B,), sigma),
+            return model.denoise(x, torch.full((B,), sigma, device=x.device), labels, active, shift)
+        d = model.denoise(torch.cat([x, x]), torch.full((2 * B,), sigma, device=x.device),
                           torch.cat([labels, torch.zeros_like(labels)]), active, shift)
         return d[B:] + cfg_scale * (d[:B] - d[B:])  # guidance on D equals guidance on F
 

@@ -112,8 +112,8 @@ class Batcher:
 def edm_loss(model, x, y, coord, active, shifts, gen):
     """Mean over active bricks of the EDM-weighted denoising loss; also each brick's loss."""
     B = x.shape[0]
-    sigma = torch.exp(torch.randn(B, generator=gen) * 1.2 - 1.2).to(x.device)
-    noisy = x + torch.randn(x.shape, generator=gen).to(x.device) * sigma[:, None, None, None]
+    sigma = torch.exp(torch.randn(B, generator=gen, device=x.device) * 1.2 - 1.2)
+    noisy = x + torch.randn(x.shape, generator=gen, device=x.device) * sigma[:, None, None, None]
     weight = (sigma ** 2 + SIGMA_DATA ** 2) / (sigma * SIGMA_DATA) ** 2
     outs = model(noisy, sigma, y, active=active, coord=coord, shifts=shifts)
     per = {k: (weight * ((D.float() - x) ** 2).mean(dim=(1, 2, 3))).mean() for k, D in outs}
@@ -136,6 +136,7 @@ def main(argv=None):
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if a.device == "cuda" else "cpu")
     if a.device == "cuda":
         torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = True
     torch.set_num_threads(a.threads)
     main_proc = rank == 0
 
@@ -148,10 +149,11 @@ def main(argv=None):
     ema = LegoStack(cfg).to(device)
     ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.99))
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.99), fused=a.device == "cuda")
     state = dict(step=0, images=0, seconds=0.0)
+    warm_from = 0  # the step the learning-rate warm-up counts from: a fresh optimiser warms up again
     if ckpt_path.exists():
-        ck = torch.load(ckpt_path, map_location=device)
+        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
         if ck["config"] != cfg.to_dict():
             sys.exit(f"error: {ckpt_path} holds another architecture; use another --name")
         model.load_state_dict(ck["model"])
@@ -169,6 +171,7 @@ def main(argv=None):
         ema.load_state_dict(init.state_dict())
         t = meta.get("training", {})
         state = dict(step=t.get("steps", 0), images=t.get("images_seen", 0), seconds=t.get("hours", 0) * 3600)
+        warm_from = state["step"]
         if main_proc:
             print(f"initialised from {a.init}: {state['images']:,} images seen (optimiser state starts afresh)")
     n_params = sum(p.numel() for p in model.parameters())
@@ -179,19 +182,20 @@ def main(argv=None):
 
     seed = a.seed + 1000 * rank + state["step"]
     rng = np.random.default_rng(seed)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=device).manual_seed(seed)
     batcher = Batcher(data, a, rng, device)
     local_batch = a.batch // world
     n_bricks = len(cfg.bricks)
     t_start = time.time()
     last_ckpt = last_sample = last_snapshot = t_start
     seconds0 = state["seconds"]
-    window = dict(t=time.time(), images=0, loss={}, n=0)
+    window = dict(t=time.time(), images=0, loss={})
     autocast = torch.autocast("cpu" if a.device == "cpu" else "cuda", dtype=torch.bfloat16, enabled=a.bf16)
 
     def save():
         atomic_save(dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(),
-                         config=cfg.to_dict(), state=state, args=vars(a) | dict(data=str(a.data), runs=str(a.runs)),
+                         config=cfg.to_dict(), state=state,
+                         args={k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()},
                          labels=dict(categories=data.info["categories"], styles=data.info["styles"],
                                      vocab=data.info["vocab"], groups=data.label_groups())), ckpt_path)
 
@@ -210,7 +214,7 @@ def main(argv=None):
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.append(True))
     while not stop and state["images"] < a.max_images and (time.time() - t_start) / 60 < a.max_minutes:
-        lr = a.lr * min(1.0, (state["step"] + 1) / a.warmup)
+        lr = a.lr * min(1.0, (state["step"] - warm_from + 1) / a.warmup)
         for pg in opt.param_groups:
             pg["lr"] = lr
         x, y, c = batcher(local_batch)
@@ -225,32 +229,36 @@ def main(argv=None):
         opt.step()
         decay = min(a.ema, (1 + state["step"]) / (10 + state["step"]))
         with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.lerp_(pm, 1 - decay)
+            ema_params, params = list(ema.parameters()), list(model.parameters())
+            if hasattr(torch, "_foreach_lerp_"):  # one kernel for all parameters (PyTorch ≥ 2.0)
+                torch._foreach_lerp_(ema_params, params, 1 - decay)
+            else:
+                for pe, pm in zip(ema_params, params):
+                    pe.lerp_(pm, 1 - decay)
         state["step"] += 1
         state["images"] += a.batch
         window["images"] += a.batch
-        window["n"] += 1
-        for k, v in per.items():
-            window["loss"].setdefault(k, []).append(float(v))
+        for k, v in per.items():  # kept on the device: no sync per step
+            window["loss"].setdefault(k, []).append(v.detach())
         now = time.time()
         state["seconds"] = seconds0 + now - t_start
         if main_proc and state["step"] % a.log_every == 0:
             ips = window["images"] / (now - window["t"])
-            losses = {k: float(np.mean(v)) for k, v in sorted(window["loss"].items())}
-            mean = float(np.mean([np.mean(v) for v in window["loss"].values()]))
+            losses = {k: float(torch.stack(v).float().mean()) for k, v in sorted(window["loss"].items())}
+            mean = float(np.mean(list(losses.values())))
             line = " ".join(f"b{k}={v:.4f}" for k, v in losses.items())
             print(f"step {state['step']:7d} | {state['images']:>10,} img | {ips:5.1f} img/s | "
                   f"loss {mean:.4f} | {line} | lr {lr:.1e} | {state['seconds'] / 3600:.2f} h", flush=True)
             with open(run / "log.jsonl", "a") as f:
                 f.write(json.dumps(dict(step=state["step"], images=state["images"], seconds=state["seconds"],
                                         ips=ips, loss=mean, bricks=losses)) + "\n")
-            window = dict(t=now, images=0, loss={}, n=0)
+            window = dict(t=now, images=0, loss={})
         if main_proc and now - last_ckpt > a.ckpt_minutes * 60:
             save()
             last_ckpt = now
         if main_proc and now - last_snapshot > a.snapshot_minutes * 60:
-            torch.save(dict(ema=ema.state_dict(), config=cfg.to_dict(), state=dict(state)),
+            torch.save(dict(ema={k: v.half() for k, v in ema.state_dict().items()}, config=cfg.to_dict(),
+                            state=dict(state)),
                        run / f"ema_{state['images']:09d}.pt")
             last_snapshot = now
         if main_proc and now - last_sample > a.sample_minutes * 60:
