@@ -3,6 +3,7 @@
     /usr/bin/python3 -m train.eval skip        # FID-emoji / accuracy / time vs brick skipping
     /usr/bin/python3 -m train.eval prompts     # prompt words vs category picker
     /usr/bin/python3 -m train.eval efficiency --runs lego-emoji-32 dit-baseline
+    /usr/bin/python3 -m train.eval progress --runs lego-emoji-32  # quality vs images seen
     /usr/bin/python3 -m train.eval grid        # docs/samples.png, a row per category
 
 Samples come from the PyTorch reference (the engine matches it, see test/engine); all settings
@@ -71,7 +72,7 @@ def write_table(name, header, rows, note=""):
     print("\n".join(md))
 
 
-def plot(name, panels, title):
+def plot(name, panels, title, logx=False):
     """panels: [(xlabel, ylabel, {series label: (xs, ys)})], one subplot each → docs/eval/<name>.png."""
     import matplotlib
     matplotlib.use("Agg")
@@ -83,6 +84,8 @@ def plot(name, panels, title):
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
+        if logx:
+            ax.set_xscale("log")
         if len(series) > 1:
             ax.legend()
     fig.suptitle(title)
@@ -168,42 +171,71 @@ def prompts(a, data, judged):
     save_grid(torch.cat(grids), OUT / "prompts.png", ncol=8)
 
 
-def efficiency(a, data, judged):
+def score_snapshots(a, run, judged, final_only=False):
+    """FID-emoji and accuracy of a run's EMA snapshots (runs/<run>/ema_*.pt) and its checkpoint,
+    all sampled from the same noise and labels."""
     g = torch.Generator().manual_seed(a.seed)
-    cats = torch.arange(data.n_cat).repeat_interleave(a.per_class)
+    cats = torch.arange(judged.data.n_cat).repeat_interleave(a.per_class)
     noise = torch.randn(len(cats), 3, 32, 32, generator=g)
-    y = category_labels(data, cats)
+    y = category_labels(judged.data, cats)
+    snaps = [] if final_only else sorted((ROOT / "runs" / run).glob("ema_*.pt"))
+    ckpt = ROOT / "runs" / run / "ckpt.pt"
+    pts = []
+    for path in snaps + ([ckpt] if ckpt.exists() else []):
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        if any(p["images"] == ck["state"]["images"] for p in pts):
+            continue  # a snapshot taken with the checkpoint
+        model = LegoStack(LegoConfig(**ck["config"]))
+        model.load_state_dict(ck["ema"])
+        x, secs = run_samples(model.eval(), noise, y, a.steps, a.cfg)
+        st = ck["state"]
+        pts.append({"images": st["images"], "hours": st["seconds"] / 3600, **judged.score(x, cats),
+                    "sample_seconds": secs, "n": len(cats)})
+        print(run, pts[-1], flush=True)
+    return pts
+
+
+def efficiency(a, data, judged):
     series_h, series_i, series_loss, out, rows = {}, {}, {}, {}, []
     for run in a.runs:
-        snaps = [] if a.final_only else sorted((ROOT / "runs" / run).glob("ema_*.pt"))
-        snaps.append(ROOT / "runs" / run / "ckpt.pt")
-        pts = []
-        for path in snaps:
-            ck = torch.load(path, weights_only=False)
-            if pts and ck["state"]["images"] == pts[-1]["images"]:
-                continue  # the last snapshot is the checkpoint
-            model = LegoStack(LegoConfig(**ck["config"]))
-            model.load_state_dict(ck["ema"])
-            x, secs = run_samples(model.eval(), noise, y, a.steps, a.cfg)
-            s = judged.score(x, cats)
-            st = ck["state"]
-            pts.append({"images": st["images"], "hours": st["seconds"] / 3600, **s, "sample_seconds": secs})
-            rows.append([run, f"{st['images']:,}", f"{st['seconds'] / 3600:.2f}", f"{s['fid']:.2f}",
-                         f"{s['accuracy']:.3f}", f"{secs:.1f}"])
-            print(run, pts[-1], flush=True)
-        out[run] = pts
+        pts = out[run] = score_snapshots(a, run, judged, a.final_only)
+        rows += [[run, f"{p['images']:,}", f"{p['hours']:.2f}", f"{p['fid']:.2f}", f"{p['accuracy']:.3f}",
+                  f"{p['sample_seconds']:.1f}"] for p in pts]
         series_h[run] = ([p["hours"] for p in pts], [p["fid"] for p in pts])
         series_i[run] = ([p["images"] for p in pts], [p["fid"] for p in pts])
         log = [json.loads(l) for l in (ROOT / "runs" / run / "log.jsonl").read_text().splitlines()]
         top = max(log[-1]["bricks"])  # the brick whose output is the sample
         series_loss[run] = ([r["seconds"] / 3600 for r in log], [r["bricks"][top] for r in log])
-    note = (f"FID-emoji of {len(cats)} samples (Heun {a.steps} steps, guidance {a.cfg}) from EMA snapshots of each "
+    note = (f"FID-emoji of {9 * a.per_class} samples (Heun {a.steps} steps, guidance {a.cfg}) from EMA snapshots of each "
             "run, against training hours and images seen on this 2-core CPU (shared with other work, so hours are "
             "noisy). Sampling seconds: the whole set in PyTorch on the CPU.")
     write_table("efficiency", ["run", "images seen", "hours", "FID-emoji ↓", "accuracy ↑", "sampling s"], rows, note)
     (OUT / "efficiency.json").write_text(json.dumps(out, indent=1))
     plot("efficiency", [("hours", "FID-emoji", series_h), ("images seen", "FID-emoji", series_i),
                         ("hours", "EDM loss of the output brick", series_loss)], "LEGO-PG against a single-brick DiT")
+
+
+def progress(a, data, judged):
+    """docs/eval/progress.*: quality of the shipped run's snapshots against images seen."""
+    run = a.runs[0]
+    pts = score_snapshots(a, run, judged)
+    log = [json.loads(l) for l in (ROOT / "runs" / run / "log.jsonl").read_text().splitlines()]
+
+    def device(images):  # where the snapshot's last images were trained
+        return next((r.get("device", "cpu") for r in log if r["images"] >= images), "cpu")
+
+    rows = [[f"{p['images']:,}", device(p["images"]), f"{p['fid']:.2f}", f"{p['accuracy']:.3f}"] for p in pts]
+    c = judged.ceiling
+    rows.append([f"held-out real images ({c['n']})", "", f"{c['fid']:.2f}", f"{c['accuracy']:.3f}"])
+    note = (f"Run `{run}`: EMA snapshots, each drawing the same {pts[0]['n']} samples (a row per category, "
+            f"Heun {a.steps} steps, guidance {a.cfg}), scored by the judge (train/judge.py). Device: where the "
+            "images before the snapshot were trained (docs/training.md).")
+    write_table("progress", ["images seen", "device", "FID-emoji ↓", "accuracy ↑"], rows, note)
+    (OUT / "progress.json").write_text(json.dumps({"run": run, "points": pts, "ceiling": c}, indent=1))
+    xs = [p["images"] for p in pts]
+    plot("progress", [("images seen", "FID-emoji", {run: (xs, [p["fid"] for p in pts])}),
+                      ("images seen", "judge accuracy", {run: (xs, [p["accuracy"] for p in pts])})],
+         f"{run}: quality against images seen", logx=True)
 
 
 def grid(a, data, judged):
@@ -222,7 +254,7 @@ def grid(a, data, judged):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["skip", "prompts", "efficiency", "grid"])
+    ap.add_argument("what", choices=["skip", "prompts", "efficiency", "progress", "grid"])
     ap.add_argument("--model", type=Path, default=ROOT / "public" / "models" / "lego-emoji-32")
     ap.add_argument("--runs", nargs="+", default=["lego-emoji-32", "dit-baseline"])
     ap.add_argument("--per-class", type=int, default=24, help="samples per category (or per prompt)")
@@ -238,7 +270,8 @@ def main():
     data = EmojiData()
     judged = Judged(data)
     OUT.mkdir(parents=True, exist_ok=True)
-    {"skip": skip_curve, "prompts": prompts, "efficiency": efficiency, "grid": grid}[a.what](a, data, judged)
+    {"skip": skip_curve, "prompts": prompts, "efficiency": efficiency, "progress": progress,
+     "grid": grid}[a.what](a, data, judged)
 
 
 if __name__ == "__main__":

@@ -138,6 +138,7 @@ def main(argv=None):
         torch.cuda.set_device(device)
         torch.backends.cuda.matmul.allow_tf32 = True
     torch.set_num_threads(a.threads)
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"  # for the log
     main_proc = rank == 0
 
     data = EmojiData(a.data)
@@ -251,13 +252,14 @@ def main(argv=None):
                   f"loss {mean:.4f} | {line} | lr {lr:.1e} | {state['seconds'] / 3600:.2f} h", flush=True)
             with open(run / "log.jsonl", "a") as f:
                 f.write(json.dumps(dict(step=state["step"], images=state["images"], seconds=state["seconds"],
-                                        ips=ips, loss=mean, bricks=losses)) + "\n")
+                                        ips=ips, loss=mean, bricks=losses, lr=lr, batch=a.batch,
+                                        device=device_name)) + "\n")
             window = dict(t=now, images=0, loss={})
         if main_proc and now - last_ckpt > a.ckpt_minutes * 60:
             save()
             last_ckpt = now
         if main_proc and now - last_snapshot > a.snapshot_minutes * 60:
-            torch.save(dict(ema={k: v.half() for k, v in ema.state_dict().items()}, config=cfg.to_dict(),
+            torch.save(dict(ema={k: v.half().cpu() for k, v in ema.state_dict().items()}, config=cfg.to_dict(),
                             state=dict(state)),
                        run / f"ema_{state['images']:09d}.pt")
             last_snapshot = now
