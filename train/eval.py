@@ -4,6 +4,7 @@
     /usr/bin/python3 -m train.eval prompts     # prompt words vs category picker
     /usr/bin/python3 -m train.eval efficiency --runs lego-emoji-32 dit-baseline
     /usr/bin/python3 -m train.eval progress --runs lego-emoji-32  # quality vs images seen
+    /usr/bin/python3 -m train.eval crops --runs lego-emoji-32 lego-emoji-32-nocrop  # 64×64 crops A/B
     /usr/bin/python3 -m train.eval grid        # docs/samples.png, a row per category
 
 Samples come from the PyTorch reference (the engine matches it, see test/engine); all settings
@@ -57,9 +58,10 @@ def category_labels(data, cats, style=None):
     return y
 
 
-def run_samples(model, noise, y, steps, cfg, active_at=None, batch=128):
+def run_samples(model, noise, y, steps, cfg, active_at=None, shift_at=None, batch=128):
     t0 = time.time()
-    out = [sample(model, noise[i:i + batch], y[i:i + batch], steps=steps, cfg_scale=cfg, active_at=active_at)[-1]
+    out = [sample(model, noise[i:i + batch], y[i:i + batch], steps=steps, cfg_scale=cfg, active_at=active_at,
+                  shift_at=shift_at)[-1]
            for i in range(0, len(noise), batch)]
     return torch.cat(out), time.time() - t0
 
@@ -221,8 +223,8 @@ def progress(a, data, judged):
     pts = score_snapshots(a, run, judged)
     log = [json.loads(l) for l in (ROOT / "runs" / run / "log.jsonl").read_text().splitlines()]
 
-    def device(images):  # where the snapshot's last images were trained
-        return next((r.get("device", "cpu") for r in log if r["images"] >= images), "cpu")
+    def device(images):  # where the images just before the snapshot were trained
+        return [r.get("device", "cpu") for r in log if r["images"] <= images][-1]
 
     rows = [[f"{p['images']:,}", device(p["images"]), f"{p['fid']:.2f}", f"{p['accuracy']:.3f}"] for p in pts]
     c = judged.ceiling
@@ -236,6 +238,40 @@ def progress(a, data, judged):
     plot("progress", [("images seen", "FID-emoji", {run: (xs, [p["fid"] for p in pts])}),
                       ("images seen", "judge accuracy", {run: (xs, [p["accuracy"] for p in pts])})],
          f"{run}: quality against images seen", logx=True)
+
+
+def crops(a, data, judged):
+    """docs/eval/crops.*: runs trained alike but for --crop64, compared at 32×32 and at 64×64 (the
+    64×64 samples area-downsampled to 32×32, so both are scored against the same real images)."""
+    g = torch.Generator().manual_seed(a.seed)
+    cats = torch.arange(data.n_cat).repeat_interleave(a.per_class)
+    n32 = torch.randn(len(cats), 3, 32, 32, generator=g)
+    n64 = torch.randn(len(cats), 3, 64, 64, generator=g)
+    y = category_labels(data, cats)
+    rows, out = [], {}
+    for run in a.runs:  # a run's name (its checkpoint) or a snapshot file (ema_<images>.pt)
+        path = ROOT / "runs" / run / "ckpt.pt" if (ROOT / "runs" / run).is_dir() else Path(run)
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        crop64 = ck["args"]["crop64"] if "args" in ck else "—"
+        run = path.stem if path.name != "ckpt.pt" else run
+        model = LegoStack(LegoConfig(**ck["config"])).eval()
+        model.load_state_dict(ck["ema"])
+        half = model.cfg.max_region // 2  # the engine's default on larger canvases: shift on odd steps
+        x32, _ = run_samples(model, n32, y, a.steps, a.cfg)
+        x64, _ = run_samples(model, n64, y, a.steps, a.cfg, shift_at=lambda i: (half, half) if i % 2 else (0, 0))
+        s32 = judged.score(x32, cats)
+        s64 = judged.score(torch.nn.functional.avg_pool2d(x64, 2), cats)
+        save_grid(x64, OUT / f"crops_{run}.png", ncol=a.per_class)
+        out[run] = {"crop64": crop64, "images": ck["state"]["images"], "32": s32, "64": s64}
+        rows.append([run, crop64, f"{ck['state']['images']:,}", f"{s32['fid']:.2f}",
+                     f"{s32['accuracy']:.3f}", f"{s64['fid']:.2f}", f"{s64['accuracy']:.3f}"])
+        print(run, out[run], flush=True)
+    note = (f"{len(cats)} samples per size and run from the same noise (a row per category, Heun {a.steps} steps, "
+            f"guidance {a.cfg}); 64×64 samples shift the region grid by half a region on odd steps, as the engine "
+            "does, and are area-downsampled to 32×32 before the judge sees them. Grids: `crops_<run>.png`.")
+    write_table("crops", ["run", "crop64", "images seen", "FID 32×32 ↓", "acc 32×32 ↑", "FID 64×64 ↓",
+                          "acc 64×64 ↑"], rows, note)
+    (OUT / "crops.json").write_text(json.dumps(out, indent=1))
 
 
 def grid(a, data, judged):
@@ -254,7 +290,7 @@ def grid(a, data, judged):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["skip", "prompts", "efficiency", "progress", "grid"])
+    ap.add_argument("what", choices=["skip", "prompts", "efficiency", "progress", "crops", "grid"])
     ap.add_argument("--model", type=Path, default=ROOT / "public" / "models" / "lego-emoji-32")
     ap.add_argument("--runs", nargs="+", default=["lego-emoji-32", "dit-baseline"])
     ap.add_argument("--per-class", type=int, default=24, help="samples per category (or per prompt)")
@@ -270,7 +306,7 @@ def main():
     data = EmojiData()
     judged = Judged(data)
     OUT.mkdir(parents=True, exist_ok=True)
-    {"skip": skip_curve, "prompts": prompts, "efficiency": efficiency, "progress": progress,
+    {"skip": skip_curve, "prompts": prompts, "efficiency": efficiency, "progress": progress, "crops": crops,
      "grid": grid}[a.what](a, data, judged)
 
 
