@@ -20,10 +20,10 @@ import numpy as np
 import torch
 
 from train.dataset import EmojiData, ROOT
-from train.export import load
+from train.export import load, load_ema
 from train.images import save_grid
 from train.judge import accuracy, features, frechet, held_out_mask, images, load_judge
-from train.lego import LegoConfig, LegoStack, sample
+from train.lego import sample
 
 OUT = ROOT / "docs" / "eval"
 PROMPTS = {"cat": "Animals & Nature", "dog": "Animals & Nature", "pizza": "Food & Drink",
@@ -184,12 +184,10 @@ def score_snapshots(a, run, judged, final_only=False):
     ckpt = ROOT / "runs" / run / "ckpt.pt"
     pts = []
     for path in snaps + ([ckpt] if ckpt.exists() else []):
-        ck = torch.load(path, map_location="cpu", weights_only=False)
+        model, ck = load_ema(path)
         if any(p["images"] == ck["state"]["images"] for p in pts):
             continue  # a snapshot taken with the checkpoint
-        model = LegoStack(LegoConfig(**ck["config"]))
-        model.load_state_dict(ck["ema"])
-        x, secs = run_samples(model.eval(), noise, y, a.steps, a.cfg)
+        x, secs = run_samples(model, noise, y, a.steps, a.cfg)
         st = ck["state"]
         pts.append({"images": st["images"], "hours": st["seconds"] / 3600, **judged.score(x, cats),
                     "sample_seconds": secs, "n": len(cats)})
@@ -251,11 +249,9 @@ def crops(a, data, judged):
     rows, out = [], {}
     for run in a.runs:  # a run's name (its checkpoint) or a snapshot file (ema_<images>.pt)
         path = ROOT / "runs" / run / "ckpt.pt" if (ROOT / "runs" / run).is_dir() else Path(run)
-        ck = torch.load(path, map_location="cpu", weights_only=False)
+        model, ck = load_ema(path)
         crop64 = ck["args"]["crop64"] if "args" in ck else "—"
         run = path.stem if path.name != "ckpt.pt" else run
-        model = LegoStack(LegoConfig(**ck["config"])).eval()
-        model.load_state_dict(ck["ema"])
         half = model.cfg.max_region // 2  # the engine's default on larger canvases: shift on odd steps
         x32, _ = run_samples(model, n32, y, a.steps, a.cfg)
         x64, _ = run_samples(model, n64, y, a.steps, a.cfg, shift_at=lambda i: (half, half) if i % 2 else (0, 0))

@@ -94,6 +94,14 @@ def load(model_dir):
     return model.eval(), meta
 
 
+def load_ema(path):
+    """A checkpoint or EMA snapshot (runs/<name>/ckpt.pt, ema_<images>.pt) → (its EMA LegoStack, the dict)."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)  # our own file (args, labels)
+    model = LegoStack(LegoConfig(**ck["config"]))
+    model.load_state_dict(ck["ema"])
+    return model.eval(), ck
+
+
 @torch.no_grad()
 def fp16_error(model, label_dim, n=8, seed=0):
     """Largest |D_fp16 − D_fp32| over all bricks on random inputs, with weights rounded to fp16."""
@@ -120,10 +128,7 @@ def main():
     ck_path = a.run / "ckpt.pt"
     if not ck_path.is_file():
         sys.exit(f"error: no checkpoint at {ck_path}; train first with `python3 -m train.train`")
-    ck = torch.load(ck_path, map_location="cpu", weights_only=False)  # our own file (args, labels)
-    model = LegoStack(LegoConfig(**ck["config"]))
-    model.load_state_dict(ck["ema"])
-    model.eval()
+    model, ck = load_ema(ck_path)
     err = fp16_error(model, model.cfg.label_dim)
     dtype = a.dtype if a.dtype != "auto" else ("F16" if err <= a.fp16_tol else "F32")
     st = ck["state"]

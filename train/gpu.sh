@@ -32,7 +32,7 @@ export_latest() {
   python3 -m train.export --run "$run" --out "$out/lego-emoji-32" >>"$out/train.out" 2>&1
   cp "$run/log.jsonl" "$out/" 2>/dev/null
   ls "$run"/samples_*.png >/dev/null 2>&1 && cp "$(ls "$run"/samples_*.png | tail -1)" "$out/samples.png"
-  for f in "$run"/ema_*.pt; do [ -e "$f" ] && cp -n "$f" "$out/"; done
+  for f in "$run"/ema_*.pt; do [ -e "$f" ] && [ ! -e "$out/${f##*/}" ] && cp "$f" "$out/"; done
 }
 
 last=0
