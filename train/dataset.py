@@ -24,6 +24,7 @@ STYLES = ["google", "twitter"]
 STOP_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the",
               "to", "with", "without"}
 MIN_WORD_COUNT = 2
+HELD_OUT_PERCENT = 5  # emoji identities never trained on (every style of them), for the fit diagnostic
 
 
 class DatasetError(RuntimeError):
@@ -35,6 +36,13 @@ def words_of(emoji):
     text = " ".join([emoji.get("name") or ""] + list(emoji.get("short_names") or []))
     words = (w for w in re.split(r"[\s_\-]+", text.lower()) if w)
     return sorted({re.sub(r"[^a-z0-9]", "", w) for w in words} - STOP_WORDS - {""})
+
+
+def held_out(name):
+    """True for the emoji identities (by name, so every style of one emoji alike) kept out of
+    training: a hash, stable across builds and machines. The judge's 15% (train/judge.py) uses the
+    same hash, so this 5% lies inside it."""
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % 100 < HELD_OUT_PERCENT
 
 
 def package_dir(style, node_modules):
@@ -111,9 +119,12 @@ def build(node_modules=ROOT / "node_modules", out=ROOT / "data"):
             progress(i + 1, len(items), "building emoji dataset")
 
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / "emoji.npz", x32=x32, x64=x64, cat=cat, style=style, words=words)
+    held = np.array([held_out(n) for n in names])
+    np.savez_compressed(out / "emoji.npz", x32=x32, x64=x64, cat=cat, style=style, words=words, held=held)
     info = {"categories": categories, "styles": STYLES, "vocab": vocab, "names": names,
             "count": len(items), "min_word_count": MIN_WORD_COUNT,
+            "held_out": {"percent": HELD_OUT_PERCENT, "images": int(held.sum()),
+                         "emoji": sorted({n for n, h in zip(names, held) if h})},
             "sha256_x32": hashlib.sha256(x32.tobytes()).hexdigest()}
     (out / "emoji.json").write_text(json.dumps(info, indent=1))
     print(f"{len(items)} images ({len(base)} emoji, {len(STYLES)} styles), "
@@ -133,6 +144,10 @@ class EmojiData:
         self.x32 = z["x32"]
         self.x64 = z["x64"]
         self.cat, self.style, self.words = z["cat"], z["style"], z["words"]
+        if "held" not in z:
+            raise DatasetError(f"{path}/emoji.npz predates the held-out split: rebuild it with `npm run dataset`")
+        self.held = z["held"]  # rows of held-out emoji identities: never trained on
+        self.train_rows = np.flatnonzero(~self.held)
         self.n_cat = len(self.info["categories"])
         self.n_style = len(self.info["styles"])
         self.n_words = len(self.info["vocab"])

@@ -96,7 +96,7 @@ class Batcher:
         return torch.from_numpy(y)
 
     def __call__(self, n):
-        idx = self.rng.integers(0, len(self.d.cat), n)
+        idx = self.d.train_rows[self.rng.integers(0, len(self.d.train_rows), n)]
         crop = self.rng.random(n) < self.a.crop64
         x = np.empty((n, 32, 32, 3), np.uint8)
         c = self.coord32[None].repeat(n, 1, 1, 1)

@@ -141,6 +141,15 @@ def test_export_round_trip(tmp_path):
 
 
 def test_fixtures_regenerate_identically(tmp_path):
+    """Inputs and weights must be bit-identical; outputs may differ by float rounding only.
+
+    The reference's outputs depend on the BLAS build and thread count (summation order), and
+    heun.x* holds values up to ±80 (x at σ = 80), so an absolute tolerance would test the machine.
+    Each output tensor is compared with a tolerance scaled to its own magnitude, 1e-4·max|t| (about
+    800 fp32 ulps of its largest value); fixtures made on another machine were measured here at
+    ≤ 1.5e-5·max|t| (heun.x2/x3: 3e-4 on values up to 20) with 1 and 2 threads alike. A change of
+    the math moves outputs by whole percents.
+    """
     committed = fixtures.OUT
     assert (committed / "golden.json").exists(), f"fixtures missing: run {fixtures.REGEN}"
     meta = json.loads((committed / "golden.json").read_text())
@@ -149,5 +158,11 @@ def test_fixtures_regenerate_identically(tmp_path):
     assert (tmp_path / "weights.safetensors").read_bytes() == (committed / "weights.safetensors").read_bytes()
     new, old = read_safetensors(tmp_path / "golden.safetensors"), read_safetensors(committed / "golden.safetensors")
     assert new.keys() == old.keys()
+    inputs = {"x", "sigma", "labels", "heun.noise", "heun.x0"}  # drawn from seeded generators, no arithmetic
     for k in new:
-        np.testing.assert_allclose(new[k], old[k], rtol=1e-5, atol=1e-5, err_msg=f"{k}: run {fixtures.REGEN}")
+        if k in inputs:
+            assert np.array_equal(new[k], old[k]), f"{k}: inputs changed, run {fixtures.REGEN}"
+        else:
+            scale = float(np.abs(old[k]).max())
+            err = float(np.abs(new[k] - old[k]).max())
+            assert err <= 1e-4 * scale, f"{k}: max |Δ| {err:.2e} > 1e-4·{scale:.1f}: run {fixtures.REGEN}"
