@@ -6,6 +6,8 @@
     /usr/bin/python3 -m train.eval progress --runs lego-emoji-32  # quality vs images seen
     /usr/bin/python3 -m train.eval crops --runs lego-emoji-32 lego-emoji-32-nocrop  # 64×64 crops A/B
     /usr/bin/python3 -m train.eval grid        # docs/samples.png, a row per category
+    /usr/bin/python3 -m train.eval fit         # each brick's denoising error on training and held-out emoji
+    /usr/bin/python3 -m train.eval ablations --runs-dir runs-abl --runs pg lego-s  # runs at equal CPU time
 
 Samples come from the PyTorch reference (the engine matches it, see test/engine); all settings
 of one command share the same noise, so their differences are the settings'. Results go to
@@ -13,6 +15,7 @@ docs/eval/ as JSON, a markdown table and a plot.
 """
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 
@@ -270,6 +273,124 @@ def crops(a, data, judged):
     (OUT / "crops.json").write_text(json.dumps(out, indent=1))
 
 
+FIT_SIGMAS = [0.2, 0.5, 1.0, 2.0, 5.0]
+FIT_TRAIN_IMAGES = 512
+
+
+def load_any(path):
+    """An exported model folder (model.json) or a checkpoint / EMA snapshot (.pt) → (model, name, images seen)."""
+    path = Path(path)
+    if path.is_dir():
+        model, meta = load(path)
+        return model, meta["name"], meta.get("training", {}).get("images_seen")
+    model, ck = load_ema(path)
+    return model, f"{path.parent.name}/{path.name}", ck["state"]["images"]
+
+
+def fit_rows(data, seed=0):
+    """The fit diagnostic's images: a fixed sample of training rows, and every held-out row."""
+    rng = np.random.default_rng(seed)
+    train = np.sort(rng.choice(data.train_rows, min(FIT_TRAIN_IMAGES, len(data.train_rows)), replace=False))
+    return {"train": train, "held-out": np.flatnonzero(data.held)}
+
+
+@torch.no_grad()
+def fit_rmse(model, data, rows, sigmas=FIT_SIGMAS, seed=0, batch=128):
+    """RMSE (in [-1, 1] pixel units) of every brick's D(x + σn; σ, full labels) against x, per σ; the
+    row 'c_skip·x' is the denoiser that has learnt nothing (F = 0)."""
+    g = torch.Generator().manual_seed(seed)
+    x, y = images(data, rows), torch.from_numpy(data.labels(rows))
+    noise = torch.randn(x.shape, generator=g)
+    out = {}
+    for s in sigmas:
+        se = {}
+        for i in range(0, len(rows), batch):
+            xb, nb = x[i:i + batch], s * noise[i:i + batch]
+            outs = model(xb + nb, torch.full((len(xb),), s), y[i:i + batch])
+            outs.append(("c_skip·x", (xb + nb) * 0.25 / (s * s + 0.25)))
+            for k, D in outs:
+                se[k] = se.get(k, 0.0) + float(((D - xb) ** 2).sum())
+        for k, v in se.items():
+            out.setdefault(f"brick {k + 1}" if isinstance(k, int) else k, []).append(math.sqrt(v / x.numel()))
+    return out
+
+
+def reconstruction_grid(model, data, path, per_row=7, steps=18, cfg=2.0, seed=0):
+    """For one training emoji per category: the real image, then samples drawn with its exact labels."""
+    rng = np.random.default_rng(seed)
+    rows = [int(rng.choice(data.train_rows[data.cat[data.train_rows] == c])) for c in range(data.n_cat)]
+    g = torch.Generator().manual_seed(seed)
+    noise = torch.randn(len(rows) * per_row, 3, 32, 32, generator=g)
+    y = torch.from_numpy(data.labels(np.repeat(rows, per_row)))
+    x, _ = run_samples(model, noise, y, steps, cfg)
+    real = images(data, np.array(rows))
+    save_grid(torch.cat([torch.cat([real[i:i + 1], x[i * per_row:(i + 1) * per_row]]) for i in range(len(rows))]),
+              path, ncol=per_row + 1)
+    return [data.info["names"][r] for r in rows]
+
+
+def fit(a, data, judged):
+    """docs/eval/fit.*: each brick's denoising RMSE on training and held-out emoji (full labels), and the
+    reconstruction grid fit.png (a training emoji, then samples with its exact labels, a row per category)."""
+    t0 = time.time()
+    model, name, seen = load_any(a.ckpt or a.model)
+    res = {split: fit_rmse(model, data, r) for split, r in fit_rows(data).items()}
+    names = reconstruction_grid(model, data, OUT / "fit.png", steps=a.steps, cfg=a.cfg)
+    rows = [[split, k] + [f"{v:.3f}" for v in vals] for split, r in res.items() for k, vals in r.items()]
+    n = {split: len(r) for split, r in fit_rows(data).items()}
+    note = (f"Model `{name}` ({seen or 0:,} images seen). RMSE of each brick's denoiser D(x + σ·n; σ, the image's "
+            f"full labels) against x, in [-1, 1] pixel units, on {n['train']} training images and the {n['held-out']} "
+            f"images of held-out emoji (never trained on); 'c_skip·x' is a denoiser that has learnt nothing. "
+            f"`fit.png`: a row per category, a training emoji ({', '.join(names)}) then samples with its exact "
+            f"labels (Heun {a.steps}, guidance {a.cfg}). {time.time() - t0:.0f} s.")
+    write_table("fit", ["images", "denoiser"] + [f"σ = {s:g}" for s in FIT_SIGMAS], rows, note)
+    (OUT / "fit.json").write_text(json.dumps({"model": name, "images_seen": seen, "sigmas": FIT_SIGMAS,
+                                              "n": n, "rmse": res, "grid_rows": names}, indent=1))
+
+
+def ablations(a, data, judged):
+    """docs/eval/ablations.*: runs trained side by side for equal CPU time (--max-cpu-minutes), each
+    scored on fit, loss and FID-emoji from the same noise."""
+    g = torch.Generator().manual_seed(a.seed)
+    cats = torch.arange(data.n_cat).repeat_interleave(a.per_class)
+    noise = torch.randn(len(cats), 3, 32, 32, generator=g)
+    y = category_labels(data, cats)
+    split = fit_rows(data)
+    rows, out = [], {}
+    for run in a.runs:
+        model, ck = load_ema(a.runs_dir / run / "ckpt.pt")
+        log = [json.loads(l) for l in (a.runs_dir / run / "log.jsonl").read_text().splitlines()]
+        tail = log[-max(1, len(log) // 10):]  # the loss is noisy: mean of the last tenth of the run
+        top = str(len(model.bricks) - 1)
+        loss = float(np.mean([r["bricks"][top] for r in tail if top in r["bricks"]]))
+        fit_tr = fit_rmse(model, data, split["train"], sigmas=[0.5, 2.0])[f"brick {len(model.bricks)}"]
+        fit_ho = fit_rmse(model, data, split["held-out"], sigmas=[0.5, 2.0])[f"brick {len(model.bricks)}"]
+        x, secs = run_samples(model, noise, y, a.steps, a.cfg)
+        s = judged.score(x, cats)
+        save_grid(x[:: max(1, a.per_class // 8)], OUT / f"ablation_{run}.png", ncol=8)
+        bricks = "→".join(f"{b.region}/{b.patch}/{b.depth}" for b in model.cfg.bricks)
+        out[run] = {"bricks": bricks, "d": model.cfg.d, "gflop": model.cfg.flops() / 1e9,
+                    "images": ck["state"]["images"], "args": ck["args"], "loss_top": loss,
+                    "rmse_train": fit_tr, "rmse_held_out": fit_ho, **s, "sample_seconds": secs}
+        rows.append([run, f"{bricks}, d {model.cfg.d}", f"{model.cfg.flops() / 1e9:.2f}", f"{ck['state']['images']:,}",
+                     f"{loss:.3f}", f"{fit_tr[1]:.3f}", f"{fit_tr[0]:.3f}", f"{fit_ho[1]:.3f}", f"{s['fid']:.2f}",
+                     f"{s['accuracy']:.3f}"])
+        print(run, out[run], flush=True)
+    note = (f"Each run from scratch on the same data and seed, side by side, for the same CPU time of one thread "
+            f"(`--max-cpu-minutes`; wall time is meaningless on this shared 2-core machine). Bricks: region/patch/depth "
+            f"from the bottom. GFLOP: one 32×32 evaluation. Loss: the top brick's EDM loss, mean of the run's last "
+            f"tenth. RMSE: the top brick's, full labels, {len(split['train'])} training / {len(split['held-out'])} "
+            f"held-out images. FID-emoji and judge accuracy: {len(cats)} samples (Heun {a.steps}, guidance {a.cfg}); "
+            f"grids `ablation_<run>.png`.")
+    write_table("ablations", ["run", "bricks", "GFLOP", "images", "loss", "RMSE σ=2", "RMSE σ=0.5",
+                              "held-out RMSE σ=2", "FID-emoji ↓", "accuracy ↑"], rows, note)
+    (OUT / "ablations.json").write_text(json.dumps(out, indent=1))
+    plot("ablations", [("GFLOP per evaluation", "top-brick RMSE at σ = 2 (train)",
+                        {r: ([v["gflop"]], [v["rmse_train"][1]]) for r, v in out.items()}),
+                       ("GFLOP per evaluation", "FID-emoji", {r: ([v["gflop"]], [v["fid"]]) for r, v in out.items()})],
+         "Ablations at equal CPU time")
+
+
 def grid(a, data, judged):
     """docs/samples.png: a row per category (in the order of model.json), with the judge's accuracy."""
     model, meta = load(a.model)
@@ -286,9 +407,11 @@ def grid(a, data, judged):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["skip", "prompts", "efficiency", "progress", "crops", "grid"])
+    ap.add_argument("what", choices=["skip", "prompts", "efficiency", "progress", "crops", "grid", "fit", "ablations"])
     ap.add_argument("--model", type=Path, default=ROOT / "public" / "models" / "lego-emoji-32")
+    ap.add_argument("--ckpt", type=Path, help="fit: a checkpoint or EMA snapshot instead of --model")
     ap.add_argument("--runs", nargs="+", default=["lego-emoji-32", "dit-baseline"])
+    ap.add_argument("--runs-dir", type=Path, default=ROOT / "runs", help="ablations: where the runs are")
     ap.add_argument("--per-class", type=int, default=24, help="samples per category (or per prompt)")
     ap.add_argument("--steps", type=int, default=18)
     ap.add_argument("--fractions", type=float, nargs="+", default=[round(f, 1) for f in np.linspace(0, 1, 11)],
@@ -300,10 +423,10 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     data = EmojiData()
-    judged = Judged(data)
+    judged = None if a.what == "fit" else Judged(data)  # the fit diagnostic needs no judge
     OUT.mkdir(parents=True, exist_ok=True)
     {"skip": skip_curve, "prompts": prompts, "efficiency": efficiency, "progress": progress, "crops": crops,
-     "grid": grid}[a.what](a, data, judged)
+     "grid": grid, "fit": fit, "ablations": ablations}[a.what](a, data, judged)
 
 
 if __name__ == "__main__":

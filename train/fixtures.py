@@ -1,9 +1,11 @@
 """Golden fixtures for the WGSL engine: a tiny random model and the reference's outputs.
 
-    /usr/bin/python3 -m train.fixtures          # writes test/fixtures/tiny/
+    /usr/bin/python3 -m train.fixtures          # writes test/fixtures/tiny/ and test/fixtures/stacks/*/
 
 Every parameter is random (adaLN and final layers included, so every path is exercised); the
 canvas is non-square. golden.safetensors holds inputs and outputs, golden.json says what each is.
+`tiny` is the main fixture; STACKS are other brick stacks the trainer makes (official-style patches
+2/8/2, progressive refinement), for the engine's parity on every shape of stack.
 """
 import json
 from pathlib import Path
@@ -23,11 +25,18 @@ LABELS = {"categories": ["Animals", "Food", "Flags"], "styles": ["google", "twit
           "groups": {"category": [0, 3], "style": [3, 5], "words": [5, 10]}}
 CFG = dict(d=32, heads=2, label_dim=10,
            bricks=[dict(region=4, patch=2, depth=1), dict(region=8, patch=4, depth=1), dict(region=16, patch=2, depth=2)])
+STACKS_OUT = ROOT / "test" / "fixtures" / "stacks"
+STACKS = {  # name → (bricks, canvas H×W)
+    "pg-282": ([dict(region=4, patch=2, depth=1), dict(region=16, patch=8, depth=1), dict(region=32, patch=2, depth=2)],
+               (32, 64)),
+    "pr-282": ([dict(region=32, patch=2, depth=1), dict(region=16, patch=8, depth=1), dict(region=4, patch=2, depth=1)],
+               (32, 64)),
+}
 
 
-def tiny_model(seed=0):
+def tiny_model(seed=0, bricks=None):
     torch.manual_seed(seed)
-    model = LegoStack(LegoConfig(**CFG))
+    model = LegoStack(LegoConfig(**{**CFG, "bricks": bricks or CFG["bricks"]}))
     with torch.no_grad():
         for name, p in model.named_parameters():
             fan_in = p.shape[1] if p.ndim == 2 else p.shape[0]
@@ -36,13 +45,13 @@ def tiny_model(seed=0):
 
 
 @torch.no_grad()
-def generate(out=OUT):
+def generate(out=OUT, name="tiny", bricks=None, canvas=(16, 32)):
     torch.set_num_threads(1)
-    model = tiny_model()
+    model = tiny_model(bricks=bricks)
     out.mkdir(parents=True, exist_ok=True)
-    export(model, LABELS, out, "tiny", "F32", {"fixture_version": VERSION})
+    export(model, LABELS, out, name, "F32", {"fixture_version": VERSION})
     g = torch.Generator().manual_seed(1)
-    B, H, W = 2, 16, 32
+    (B, (H, W)), top = (2, canvas), model.cfg.max_region
     sigma = torch.tensor([0.7, 3.0])
     x = torch.randn(B, 3, H, W, generator=g) * (1 + sigma[:, None, None, None])
     y = torch.zeros(B, 10)
@@ -52,7 +61,7 @@ def generate(out=OUT):
     cases = {}
     for case, active, shift in [("all", [0, 1, 2], (0, 0)), ("skip_middle", [0, 2], (0, 0)),
                                 ("skip_top", [0, 1], (0, 0)), ("skip_bottom", [1, 2], (0, 0)),
-                                ("shifted", [0, 1, 2], (4, 8))]:
+                                ("shifted", [0, 1, 2], (top // 4, top // 2))]:
         outs = model(x, sigma, y, active=active, shift=shift)
         cases[case] = {"active": active, "shift": list(shift), "outputs": [f"{case}.D{k}" for k, _ in outs]}
         tensors.update({f"{case}.D{k}": D for k, D in outs})
@@ -68,7 +77,15 @@ def generate(out=OUT):
     return meta
 
 
+def generate_all():
+    """Every fixture: (folder, its golden.json)."""
+    out = [(OUT, generate())]
+    for name, (bricks, canvas) in STACKS.items():
+        out.append((STACKS_OUT / name, generate(STACKS_OUT / name, name, bricks, canvas)))
+    return out
+
+
 if __name__ == "__main__":
-    generate()
-    size = sum(f.stat().st_size for f in OUT.iterdir())
-    print(f"fixtures v{VERSION} → {OUT} ({size / 1024:.0f} KiB)")
+    for d, _ in generate_all():
+        size = sum(f.stat().st_size for f in d.iterdir())
+        print(f"fixtures v{VERSION} → {d} ({size / 1024:.0f} KiB)")

@@ -43,6 +43,18 @@ class LegoConfig:
     def max_region(self):
         return max(b.region for b in self.bricks)
 
+    def flops(self, h=32, w=32):
+        """Multiply-add FLOPs (×2) of one network evaluation of one h×w image with every brick on:
+        the matmuls and attention, which are nearly all of the work."""
+        d, total = self.d, 0
+        for k, b in enumerate(self.bricks):
+            tokens, seq = h * w // b.patch ** 2, (b.region // b.patch) ** 2
+            c_in = (0 if k == 0 else self.channels) + self.channels + 2
+            total += tokens * (c_in * b.patch ** 2 * d + d * d)  # patch MLP
+            total += b.depth * tokens * ((4 + 2 * self.mlp_ratio) * d * d + 2 * seq * d)  # qkv, proj, MLP; qk, pv
+            total += tokens * d * b.patch ** 2 * self.channels  # final linear
+        return 2 * total
+
 
 def gelu(x):
     return Fn.gelu(x, approximate="tanh")

@@ -24,6 +24,7 @@ from train.lego import LegoConfig, LegoStack, SIGMA_DATA, coords, sample
 from train.export import load as load_exported
 from train.images import save_grid
 
+CANVAS = 32  # training images are CANVAS×CANVAS (or crops of that size from the 64×64 copies)
 PRESETS = {
     # the shipped model: progressive growth, 4×4 → 16×16 → whole-image regions
     "pg": dict(d=192, heads=6, bricks=[dict(region=4, patch=2, depth=2), dict(region=16, patch=4, depth=3),
@@ -34,6 +35,13 @@ PRESETS = {
     # progressive refinement: the whole-image brick first, small regions on top
     "pr": dict(d=192, heads=6, bricks=[dict(region=32, patch=4, depth=4), dict(region=16, patch=4, depth=3),
                                       dict(region=4, patch=2, depth=2)]),
+    # official-style patches 2/8/2 (JegZheng/LEGODiffusion lego_*_PG): a cheap patch-8 middle brick and
+    # the depth on a patch-2 whole-image brick
+    "lego-s": dict(d=192, heads=6, bricks=[dict(region=4, patch=2, depth=2), dict(region=16, patch=8, depth=2),
+                                          dict(region=32, patch=2, depth=6)]),
+    # the same, wider and deeper on top (head dim 64, the kernels' largest)
+    "lego-m": dict(d=256, heads=4, bricks=[dict(region=4, patch=2, depth=2), dict(region=16, patch=8, depth=2),
+                                          dict(region=32, patch=2, depth=8)]),
     # DiT baseline: one whole-image brick of similar size
     "dit": dict(d=192, heads=6, bricks=[dict(region=32, patch=2, depth=9)]),
     # tests
@@ -56,6 +64,8 @@ def parse_args(argv=None):
                    "(e.g. public/models/lego-emoji-32 on a fresh machine)")
     g.add_argument("--max-images", type=float, default=float("inf"), help="stop after this many images")
     g.add_argument("--max-minutes", type=float, default=float("inf"))
+    g.add_argument("--max-cpu-minutes", type=float, default=float("inf"),
+                   help="stop after this much CPU time of this process (equal-compute ablations on a shared machine)")
     g.add_argument("--ckpt-minutes", type=float, default=10)
     g.add_argument("--sample-minutes", type=float, default=20)
     g.add_argument("--snapshot-minutes", type=float, default=20,
@@ -65,6 +75,8 @@ def parse_args(argv=None):
     g.add_argument("--batch", type=int, default=64, help="global batch size")
     g.add_argument("--lr", type=float, default=3e-4)
     g.add_argument("--warmup", type=int, default=500, help="linear warm-up steps")
+    g.add_argument("--decay-images", type=float, default=float("inf"),
+                   help="past this many images the lr decays as 1/√(images/N) (EDM2's schedule; no end to plan)")
     g.add_argument("--ema", type=float, default=0.999)
     g.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast")
     g = ap.add_argument_group("model and data")
@@ -72,8 +84,12 @@ def parse_args(argv=None):
     g.add_argument("--group-drop", type=float, default=0.1, help="each label group → 0 on its own")
     g.add_argument("--word-drop", type=float, default=0.3, help="each word → 0 on its own")
     g.add_argument("--brick-drop", type=float, default=0.1, help="each brick skipped on its own")
-    g.add_argument("--roll", type=float, default=0.5, help="probability of rolling a brick's tiling")
-    g.add_argument("--crop64", type=float, default=0.25, help="fraction of 32×32 crops of 64×64 images")
+    g.add_argument("--roll", type=float, default=0.5,
+                   help="probability of rolling the tiling of a brick with several regions on the canvas")
+    g.add_argument("--roll-canvas", action="store_true",
+                   help="also roll bricks whose one region is the whole canvas (the first model's recipe: it shows "
+                        "them wrapped-around emoji that sampling never produces)")
+    g.add_argument("--crop64", type=float, default=0.0, help="fraction of 32×32 crops of 64×64 images")
     return ap.parse_args(argv)
 
 
@@ -83,7 +99,7 @@ class Batcher:
 
     def __init__(self, data: EmojiData, args, rng: np.random.Generator, device):
         self.d, self.a, self.rng, self.device = data, args, rng, device
-        self.coord32 = coords(32, 32)
+        self.coord32 = coords(CANVAS, CANVAS)
 
     def labels(self, idx):
         y = self.d.labels(idx)
@@ -177,7 +193,8 @@ def main(argv=None):
             print(f"initialised from {a.init}: {state['images']:,} images seen (optimiser state starts afresh)")
     n_params = sum(p.numel() for p in model.parameters())
     if main_proc:
-        print(f"{a.name}: preset {a.preset}, {n_params / 1e6:.2f} M params, label dim {data.label_dim}, "
+        print(f"{a.name}: preset {a.preset}, {n_params / 1e6:.2f} M params, {cfg.flops() / 1e9:.2f} GFLOP per 32×32 "
+              f"evaluation, label dim {data.label_dim}, "
               f"bricks {[(b.region, b.patch, b.depth) for b in cfg.bricks]}, device {device}, world {world}")
     net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if ddp else model
 
@@ -214,14 +231,16 @@ def main(argv=None):
     stop = []  # SIGTERM/SIGINT: finish the step, save the checkpoint, exit
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.append(True))
-    while not stop and state["images"] < a.max_images and (time.time() - t_start) / 60 < a.max_minutes:
-        lr = a.lr * min(1.0, (state["step"] - warm_from + 1) / a.warmup)
+    cpu0 = time.process_time()
+    while (not stop and state["images"] < a.max_images and (time.time() - t_start) / 60 < a.max_minutes
+           and (time.process_time() - cpu0) / 60 < a.max_cpu_minutes):
+        lr = a.lr * min(1.0, (state["step"] - warm_from + 1) / a.warmup) / math.sqrt(max(1.0, state["images"] / a.decay_images))
         for pg in opt.param_groups:
             pg["lr"] = lr
         x, y, c = batcher(local_batch)
         active = [k for k in range(n_bricks) if rng.random() >= a.brick_drop] or [int(rng.integers(n_bricks))]
-        shifts = [tuple(int(v) for v in rng.integers(0, b.region, 2)) if rng.random() < a.roll else (0, 0)
-                  for b in cfg.bricks]
+        shifts = [tuple(int(v) for v in rng.integers(0, b.region, 2))
+                  if (b.region < CANVAS or a.roll_canvas) and rng.random() < a.roll else (0, 0) for b in cfg.bricks]
         with autocast:
             loss, per = edm_loss(net, x, y, c, active, shifts, gen)
         opt.zero_grad(set_to_none=True)

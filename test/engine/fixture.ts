@@ -19,18 +19,21 @@ export interface Golden {
   tensors: Map<string, Float32Array>;
 }
 
-export function loadGolden(): Golden {
-  const meta = JSON.parse(readFileSync(new URL('golden.json', DIR), 'utf8'));
+/** Other brick stacks the trainer makes (train/fixtures.py STACKS), each a fixture folder like tiny's. */
+export const STACK_FIXTURES = ['pg-282', 'pr-282'].map((name) => ({ name, dir: new URL(`../fixtures/stacks/${name}/`, import.meta.url) }));
+
+export function loadGolden(dir = DIR): Golden {
+  const meta = JSON.parse(readFileSync(new URL('golden.json', dir), 'utf8'));
   if (meta.version !== EXPECTED_VERSION) throw new Error(`fixtures are v${meta.version}, tests expect v${EXPECTED_VERSION}: run ${REGEN}`);
-  const raw = parseSafetensors(readFileSync(new URL('golden.safetensors', DIR)), 'golden.safetensors');
+  const raw = parseSafetensors(readFileSync(new URL('golden.safetensors', dir)), 'golden.safetensors');
   return { meta, tensors: new Map([...raw].map(([k, t]) => [k, t.data])) };
 }
 
-export function tinyModelFiles(): { json: string; weights: Uint8Array } {
-  return { json: readFileSync(new URL('model.json', DIR), 'utf8'), weights: new Uint8Array(readFileSync(new URL('weights.safetensors', DIR))) };
+export function tinyModelFiles(dir = DIR): { json: string; weights: Uint8Array } {
+  return { json: readFileSync(new URL('model.json', dir), 'utf8'), weights: new Uint8Array(readFileSync(new URL('weights.safetensors', dir))) };
 }
 
-export async function loadTinyModel(): Promise<LoadedModel> {
-  const { json, weights } = tinyModelFiles();
+export async function loadTinyModel(dir = DIR): Promise<LoadedModel> {
+  const { json, weights } = tinyModelFiles(dir);
   return loadModel(parseModelJson(json), weights);
 }

@@ -140,7 +140,8 @@ def test_export_round_trip(tmp_path):
         load(tmp_path / "F32")
 
 
-def test_fixtures_regenerate_identically(tmp_path):
+@pytest.mark.parametrize("name", ["tiny", *fixtures.STACKS])
+def test_fixtures_regenerate_identically(tmp_path, name):
     """Inputs and weights must be bit-identical; outputs may differ by float rounding only.
 
     The reference's outputs depend on the BLAS build and thread count (summation order), and
@@ -150,11 +151,15 @@ def test_fixtures_regenerate_identically(tmp_path):
     ≤ 1.5e-5·max|t| (heun.x2/x3: 3e-4 on values up to 20) with 1 and 2 threads alike. A change of
     the math moves outputs by whole percents.
     """
-    committed = fixtures.OUT
+    committed = fixtures.OUT if name == "tiny" else fixtures.STACKS_OUT / name
     assert (committed / "golden.json").exists(), f"fixtures missing: run {fixtures.REGEN}"
     meta = json.loads((committed / "golden.json").read_text())
     assert meta["version"] == fixtures.VERSION, f"stale fixtures: run {fixtures.REGEN}"
-    fixtures.generate(tmp_path)
+    if name == "tiny":
+        fixtures.generate(tmp_path)
+    else:
+        bricks, canvas = fixtures.STACKS[name]
+        fixtures.generate(tmp_path, name, bricks, canvas)
     assert (tmp_path / "weights.safetensors").read_bytes() == (committed / "weights.safetensors").read_bytes()
     new, old = read_safetensors(tmp_path / "golden.safetensors"), read_safetensors(committed / "golden.safetensors")
     assert new.keys() == old.keys()
