@@ -47,7 +47,7 @@ class EmojiIndex:
     def __init__(self, emoji):
         self.by_cps, self.by_name = {}, {}
         for e in emoji:
-            for cps in (e["unified"], e.get("non_qualified"), e.get("obsoleted_by")):
+            for cps in (e.get("unified"), e.get("non_qualified"), e.get("obsoleted_by")):
                 if cps:
                     self.by_cps.setdefault(cps_key(cps), e)
         ambiguous = set()
