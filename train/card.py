@@ -48,11 +48,11 @@ def write_card(info, x64, cat, style, folder):
         "",
         "Written by `npm run dataset` (train/dataset.py); do not edit by hand.",
         "",
-        f"**{info['count']:,} images** of {len(set(info['names'])):,} emoji in {len(styles)} styles, "
+        f"**{info['count']:,} images** of {len(set(info['names'])):,} emoji (by name) in {len(styles)} styles, "
         f"{len(cats)} categories, {len(info['vocab'])} words (used by ≥{info['min_word_count']} emoji). "
         f"Each image is composited on white at 64×64 and area-downsampled to 32×32. "
         f"Held out (never trained on, every style of the emoji alike): {info['held_out']['percent']}% of the "
-        f"emoji identities, {info['held_out']['images']:,} images. This build took {info['seconds']} s.",
+        f"emoji identities, {info['held_out']['images']:,} images.",
         "",
         "## Images per style and category",
         "",
