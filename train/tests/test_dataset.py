@@ -128,3 +128,19 @@ def test_real_packages_give_the_card_numbers(tmp_path):
     assert held == set(info["held_out"]["emoji"]) and 0.03 < len(held) / len(set(info["names"])) < 0.07
     for name in held:  # every style of a held-out emoji is held out
         assert d.held[[i for i, n in enumerate(info["names"]) if n == name]].all()
+
+
+def test_export_style_info_ships_a_real_image_per_style(tmp_path):
+    import base64, io
+    from PIL import Image
+    from train.export import style_info
+    from train.tests.test_train import build_fake
+    build_fake(tmp_path)
+    d = dataset.EmojiData(tmp_path / "data")
+    info = style_info(["twitter", "comic"], d)  # "comic": a style the dataset lacks gets no entry
+    assert list(info) == ["twitter"]
+    t = info["twitter"]
+    png = base64.b64decode(t["preview"].removeprefix("data:image/png;base64,"))
+    row = np.flatnonzero(d.style == 1)[0]  # no preferred face in the fake data: the style's first image
+    assert (np.asarray(Image.open(io.BytesIO(png)).convert("RGB")) == d.x32[row]).all()
+    assert t["preview_emoji"] == d.info["names"][row] and "CC-BY-4.0" in t["credit"]
