@@ -11,7 +11,12 @@ SKIN_SUFFIX = re.compile(r"(-(light|medium-light|medium|medium-dark|dark)(-skin-
 # Qualifiers some sets add to, or leave off, a CLDR name ("a-button-blood-type", "keycap-1" vs "keycap-digit-one").
 QUALIFIERS = ("-blood-type", "-sign", "-symbol", "-emoji")
 NUMBERED = re.compile(r"-[1-9]$")  # Streamline's drawings of one emoji ("waving-hand-1", "-2")
-PREFIXES = {"flag-for-flag-": "flag-", "flag-for-": "flag-"}  # EmojiOne's "flag-for-canada"
+# EmojiOne's "flag-for-canada", "flag-for-flag-japan", "flag-for-white-flag"
+PREFIXES = [("flag-for-flag-", "flag-"), ("flag-for-", "flag-"), ("flag-for-", "")]
+# Older names of emoji that emoji-data and CLDR call otherwise now (EmojiOne, Noto v1).
+RENAMED = {"man-with-chinese-cap": "man-with-gua-pi-mao", "smiling-cat-face-with-heart-eyes": "heart-eyes-cat",
+           "blond-haired-person": "person-with-blond-hair", "heavy-heart-exclamation": "heavy-heart-exclamation-mark-ornament",
+           "flag-for-turkey": "flag-tr", "flag-for-myanmar": "flag-mm", "flag-for-cocos-islands": "flag-cc"}
 OUTCOMES = {
     "matched": "became an image",
     "skin_tone": "a skin-tone variant of a base emoji (left out, as for every style)",
@@ -67,9 +72,12 @@ class EmojiIndex:
         for k in name_keys(name):
             if k in self.by_name:
                 return self.by_name[k]
-        for p, to in PREFIXES.items():
-            if name.startswith(p):
-                return self.name(to + name[len(p):])
+        if name in RENAMED:
+            return self.name(RENAMED[name])
+        for p, to in PREFIXES:
+            e = self.name(to + name[len(p):]) if name.startswith(p) else None
+            if e:
+                return e
         for q in QUALIFIERS:
             if name.endswith(q):
                 return self.name(name[: -len(q)])
@@ -90,7 +98,7 @@ def spellings(name):
     """The name as given, then with its qualifier added, dropped or replaced ("a-button" → "a-button-blood-type")."""
     out = [name] + [name + q for q in QUALIFIERS]
     out += [name[: -len(q)] for q in QUALIFIERS if name.endswith(q)]
-    out += [to + name[len(p):] for p, to in PREFIXES.items() if name.startswith(p)]
+    out += [to + name[len(p):] for p, to in PREFIXES if name.startswith(p)]
     return out + ([NUMBERED.sub("", name)] if NUMBERED.search(name) else [])
 
 
