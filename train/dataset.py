@@ -119,24 +119,23 @@ def icon_svg(icons, name):
 
 
 def render_all(jobs, cache):
-    """jobs: [(svg, png path)]; renders those without a cached PNG or error through Node. An SVG
-    that crashes the renderer (resvg aborts on a few) is recorded as an error and the rest go on."""
+    """jobs: [(svg, png path)]; renders those without a cached PNG or error through Node. resvg
+    aborts the process on a few SVGs (a panic on extreme coordinates, as in linebender/resvg#941):
+    that SVG is recorded as an error and a new renderer goes on with the rest."""
     todo = [(svg, out) for svg, out in jobs if not out.is_file() and not Path(f"{out}.err").is_file()]
-    total, done = len(todo), 0
+    total = len(todo)
     cache.mkdir(parents=True, exist_ok=True)
     while todo:
-        k = render_batch(todo, lambda: progress(done + k_done[0], total, "rendering SVGs"), k_done := [0])
-        done += k
+        k = render_batch(todo, lambda i: progress(total - len(todo) + i, total, "rendering SVGs"))
         if k < len(todo):  # todo[k] killed the renderer
             Path(f"{todo[k][1]}.err").write_text("crashed the renderer (resvg)")
-            done += 1
         todo = todo[k + 1:]
     if total:
         progress(total, total, "rendering SVGs")
 
 
-def render_batch(todo, show, count):
-    """Runs scripts/render-svg.mjs on todo; returns how many it finished before exiting."""
+def render_batch(todo, show):
+    """Runs scripts/render-svg.mjs on todo; returns how many it finished before it exited."""
     import threading
     try:
         p = subprocess.Popen(["node", str(ROOT / "scripts" / "render-svg.mjs"), str(RENDER)], cwd=ROOT,
@@ -149,17 +148,18 @@ def render_batch(todo, show, count):
             for svg, out in todo:
                 p.stdin.write(json.dumps({"svg": svg, "out": str(out)}) + "\n")
             p.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass  # the renderer died; the caller carries on after the icon that killed it
+        except OSError:
+            pass  # the renderer died (BrokenPipeError); the caller goes on after the SVG that killed it
     threading.Thread(target=feed, daemon=True).start()
+    done = 0
     for _ in p.stdout:
-        count[0] += 1
-        if count[0] % 25 == 0:
-            show()
+        done += 1
+        if done % 25 == 0:
+            show(done)
     err = p.stderr.read()
-    if p.wait() != 0 and count[0] == 0 and "panic" not in err and "fatal" not in err:
+    if p.wait() != 0 and done == 0 and "panic" not in err:
         raise DatasetError(f"scripts/render-svg.mjs failed (is @resvg/resvg-js installed? `npm ci`):\n{err[-2000:]}")
-    return count[0]
+    return done
 
 
 def iconify_items(src, node_modules, index, sibling, base_names, cache):

@@ -144,3 +144,26 @@ def test_export_style_info_ships_a_real_image_per_style(tmp_path):
     row = np.flatnonzero(d.style == 1)[0]  # no preferred face in the fake data: the style's first image
     assert (np.asarray(Image.open(io.BytesIO(png)).convert("RGB")) == d.x32[row]).all()
     assert t["preview_emoji"] == d.info["names"][row] and "CC-BY-4.0" in t["credit"]
+
+
+def test_an_svg_that_kills_the_renderer_is_recorded_and_the_rest_render(tmp_path, monkeypatch):
+    """resvg aborts the whole Node process on a few real SVGs (noto-v1 has 7): a fake renderer that
+    dies on "CRASH" stands in for it, since which SVGs trigger it depends on resvg's version."""
+    jobs = [(f"<svg>{'CRASH' if i == 2 else i}</svg>", tmp_path / f"{i}.png") for i in range(5)]
+    batches = []
+
+    def fake_batch(todo, show):
+        batches.append(len(todo))
+        for k, (svg, out) in enumerate(todo):
+            if "CRASH" in svg:
+                return k
+            out.write_bytes(b"png")
+        return len(todo)
+    monkeypatch.setattr(dataset, "render_batch", fake_batch)
+    dataset.render_all(jobs, tmp_path)
+    assert batches == [5, 2]  # restarted after the crash with the two SVGs left
+    assert [p.is_file() for _, p in jobs] == [True, True, False, True, True]
+    assert (tmp_path / "2.png.err").read_text() == "crashed the renderer (resvg)"
+    batches.clear()
+    dataset.render_all(jobs, tmp_path)  # everything cached, the crash included
+    assert batches == []
