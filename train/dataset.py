@@ -170,14 +170,15 @@ def iconify_items(src, node_modules, index, sibling, base_names, cache):
     if lic.get("spdx") not in OPEN_LICENSES:
         raise DatasetError(f"{src.package}: license {lic.get('spdx')!r} is not one of the open licenses {sorted(OPEN_LICENSES)}")
     own = code_map(read_json(d / "chars.json", src)) if (d / "chars.json").is_file() else {}
-    result, _ = match_set(icons["icons"], icons.get("aliases", {}), index, own, sibling)
+    result = match_set(icons["icons"], icons.get("aliases", {}), index, own, sibling)
     counts = Counter(outcome for outcome, _, _ in result.values())
     items = []
-    for name, (outcome, e, _) in sorted(result.items(), key=lambda r: r[1][1]["sort_order"] if r[1][1] else 0):
+    for name, (outcome, e, _) in result.items():
         if outcome == "matched" and e["name"] in base_names:
             svg = icon_svg(icons, name)
             key = hashlib.sha256(f"{RENDER}\n{svg}".encode()).hexdigest()[:32]
             items.append((e, cache / f"{key}.png", svg))
+    items.sort(key=lambda item: item[0]["sort_order"])  # emoji-data's order, as the PNG sets
     version = read_json(d / "package.json", src).get("version", "?")
     author = info.get("author", {})
     cred = {"style": src.style, "package": src.package, "version": version, "title": info.get("name", src.package),
@@ -206,7 +207,6 @@ def build(node_modules=ROOT / "node_modules", out=ROOT / "data", sources=SOURCES
     categories = sorted({e["category"] for e in base})
     counts = Counter(w for e in base for w in words_of(e))
     vocab = sorted(w for w, c in counts.items() if c >= MIN_WORD_COUNT)
-    widx = {w: i for i, w in enumerate(vocab)}
     index = EmojiIndex(meta)
     sibling = {}  # icon name → code points, from every set's chars.json (sets share CLDR names)
     for src in sources:
@@ -226,47 +226,13 @@ def build(node_modules=ROOT / "node_modules", out=ROOT / "data", sources=SOURCES
         credits.append(cred)
     render_all([(svg, path) for items in per_style for _, path, svg in items if svg], cache)
 
-    n = sum(len(items) for items in per_style)
-    x64 = np.zeros((n, 64, 64, 3), np.uint8)
-    x32 = np.zeros((n, 32, 32, 3), np.uint8)
-    cat, style = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    words = np.zeros((n, len(vocab)), np.uint8)
-    names, errors, i, seen = [], [], 0, 0
-    for s, (src, items) in enumerate(zip(sources, per_style)):
-        size = 64 if src.kind == "png" else RENDER
-        for e, path, svg in items:
-            seen += 1
-            rgb = composite(path, size)
-            if rgb is None:
-                err = Path(f"{path}.err")
-                errors.append(f"{src.style} {e['name']}: " + (err.read_text() if err.is_file() else f"{path.name} unreadable or not {size}×{size}"))
-                report[src.style]["matched"] -= 1
-                report[src.style]["malformed"] += 1
-                continue
-            rgb = area_down(rgb, size // 64)
-            x64[i] = to_u8(rgb)
-            x32[i] = to_u8(area_down(rgb, 2))
-            cat[i] = categories.index(e["category"])
-            style[i] = s
-            for w in words_of(e):
-                if w in widx:
-                    words[i, widx[w]] = 1
-            names.append(e["name"].lower())
-            i += 1
-            if seen % 100 == 0 or seen == n:
-                progress(seen, n, "reading images")
-    x64, x32, cat, style, words = x64[:i], x32[:i], cat[:i], style[:i], words[:i]
-    for msg in errors[:10]:
-        print(f"skipped: {msg}", file=sys.stderr)
-    if len(errors) > 10:
-        print(f"… and {len(errors) - 10} more skipped (see the card)", file=sys.stderr)
-
+    x64, x32, cat, style, words, names = read_images(sources, per_style, report, categories, vocab)
     out.mkdir(parents=True, exist_ok=True)
     held = np.array([held_out(nm) for nm in names], dtype=bool)
     np.savez_compressed(out / "emoji.npz", x32=x32, x64=x64, cat=cat, style=style, words=words, held=held)
     styles = [src.style for src in sources]
     info = {"categories": categories, "styles": styles, "vocab": vocab, "names": names,
-            "count": i, "min_word_count": MIN_WORD_COUNT,
+            "count": len(names), "min_word_count": MIN_WORD_COUNT,
             "held_out": {"percent": HELD_OUT_PERCENT, "images": int(held.sum()),
                          "emoji": sorted({nm for nm, h in zip(names, held) if h})},
             "sources": credits, "outcomes": {k: dict(v) for k, v in report.items()},
@@ -276,9 +242,47 @@ def build(node_modules=ROOT / "node_modules", out=ROOT / "data", sources=SOURCES
     if card is not None:
         from train.card import write_card
         write_card(info, x64, cat, style, card)
-    print(f"{i} images ({len(base)} emoji, {len(styles)} styles), {len(categories)} categories, "
+    print(f"{len(names)} images ({len(base)} emoji, {len(styles)} styles), {len(categories)} categories, "
           f"{len(vocab)} words (≥{MIN_WORD_COUNT} uses), {int(held.sum())} held out → {out} in {info['seconds']} s")
     return info
+
+
+def read_images(sources, per_style, report, categories, vocab):
+    """Every listed image → arrays (64×64, 32×32, category, style, words) and names; an image that
+    cannot be read is skipped and moved from "matched" to "malformed" in report."""
+    n = sum(len(items) for items in per_style)
+    widx = {w: i for i, w in enumerate(vocab)}
+    x64 = np.zeros((n, 64, 64, 3), np.uint8)
+    x32 = np.zeros((n, 32, 32, 3), np.uint8)
+    cat, style = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    words = np.zeros((n, len(vocab)), np.uint8)
+    names, errors, seen = [], [], 0
+    for s, (src, items) in enumerate(zip(sources, per_style)):
+        size = 64 if src.kind == "png" else RENDER
+        for e, path, _ in items:
+            seen += 1
+            if seen % 100 == 0 or seen == n:
+                progress(seen, n, "reading images")
+            rgb = composite(path, size)
+            if rgb is None:
+                err = Path(f"{path}.err")
+                errors.append(f"{src.style} {e['name']}: "
+                              + (err.read_text() if err.is_file() else f"{path.name} unreadable or not {size}×{size}"))
+                report[src.style]["matched"] -= 1
+                report[src.style]["malformed"] += 1
+                continue
+            i = len(names)
+            rgb = area_down(rgb, size // 64)
+            x64[i], x32[i] = to_u8(rgb), to_u8(area_down(rgb, 2))
+            cat[i], style[i] = categories.index(e["category"]), s
+            words[i, [widx[w] for w in words_of(e) if w in widx]] = 1
+            names.append(e["name"].lower())
+    for msg in errors[:10]:
+        print(f"skipped: {msg}", file=sys.stderr)
+    if len(errors) > 10:
+        print(f"… and {len(errors) - 10} more skipped (see the card)", file=sys.stderr)
+    k = len(names)
+    return x64[:k], x32[:k], cat[:k], style[:k], words[:k], names
 
 
 class EmojiData:

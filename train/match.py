@@ -129,7 +129,7 @@ def match_icon(names, index, own_codes, sibling_codes):
 
 
 def match_set(icons, aliases, index, own_codes, sibling_codes):
-    """Iconify icons.json parts → ({icon name: (outcome, emoji, how)}, {emoji name: icon name}).
+    """Iconify icons.json parts → {icon name: (outcome, emoji or None, how)}.
 
     One icon per emoji: the first by name order (a set's plain name sorts before its qualified
     copies) wins, later ones count as duplicates."""
@@ -148,4 +148,4 @@ def match_set(icons, aliases, index, own_codes, sibling_codes):
         elif outcome == "matched":
             taken[e["name"]] = name
         result[name] = (outcome, e, how)
-    return result, taken
+    return result
