@@ -183,7 +183,7 @@ def iconify_items(src, node_modules, index, sibling, base_names, cache):
     author = info.get("author", {})
     cred = {"style": src.style, "package": src.package, "version": version, "title": info.get("name", src.package),
             "author": author.get("name", "?"), "url": author.get("url", ""), "license": lic.get("spdx"),
-            "license_url": lic.get("url", "")}
+            "license_url": lic.get("url", ""), "attribution": src.attribution}
     return items, counts, cred
 
 
@@ -193,7 +193,7 @@ def png_items(src, node_modules, base):
     counts = Counter(matched=len(have), skin_tone=sum(len(e.get("skin_variations") or {}) for e in have))
     version = read_json(d / "package.json", src).get("version", "?") if (d / "package.json").is_file() else "?"
     cred = {"style": src.style, "package": src.package, "version": version, "title": src.title, "author": src.author,
-            "url": src.url, "license": src.license, "license_url": src.license_url}
+            "url": src.url, "license": src.license, "license_url": src.license_url, "attribution": src.attribution}
     return [(e, d / "img" / src.style / "64" / e["image"], None) for e in have], counts, cred
 
 

@@ -98,7 +98,7 @@ def png_data_url(rgb):
 
 
 def style_info(styles, data: EmojiData):
-    """style → {title, author, url, license, license_url, credit, preview, preview_emoji} for the
+    """style → {title, author, url, license, license_url, credit, [attribution], preview, preview_emoji} for the
     styles the dataset has (a style it lacks gets no entry: the page shows just its name)."""
     sources = {c["style"]: c for c in data.info.get("sources", [])}
     names = np.array(data.info["names"])
@@ -111,6 +111,8 @@ def style_info(styles, data: EmojiData):
         c = sources[name]
         out[name] = {k: c[k] for k in ("title", "author", "url", "license", "license_url")}
         out[name]["credit"] = credit(c)
+        if c.get("attribution"):
+            out[name]["attribution"] = c["attribution"]
         if pick is not None:
             out[name].update(preview=png_data_url(data.x32[pick]), preview_emoji=str(names[pick]))
     return out

@@ -22,6 +22,7 @@ class Source:
     license_url: str = ""
     author: str = ""
     url: str = ""
+    attribution: str = ""  # the wording a set asks for, where it asks for one
 
 
 SOURCES = [
@@ -30,7 +31,8 @@ SOURCES = [
     Source("twitter", "emoji-datasource-twitter", "png", "Twemoji", "CC-BY-4.0",
            "https://creativecommons.org/licenses/by/4.0/", "Twitter, Inc and other contributors",
            "https://github.com/twitter/twemoji"),
-    Source("openmoji", "@iconify-json/openmoji", "iconify"),
+    Source("openmoji", "@iconify-json/openmoji", "iconify", attribution="All emojis designed by OpenMoji – the "
+           "open-source emoji and icon project. License: CC BY-SA 4.0"),
     Source("fluent-flat", "@iconify-json/fluent-emoji-flat", "iconify"),
     Source("fluent-color", "@iconify-json/fluent-emoji", "iconify"),
     Source("noto-v1", "@iconify-json/noto-v1", "iconify"),
@@ -42,5 +44,7 @@ SOURCES = [
 
 
 def credit(c):
-    """One line of attribution from a source's credit dict (title, author, url, license, license_url)."""
-    return f"{c['title']} by {c['author']} ({c['url']}), {c['license']} ({c['license_url']})"
+    """One line of attribution from a source's credit dict (title, author, url, license, license_url,
+    and the set's own wording if it asks for one)."""
+    line = f"{c['title']} by {c['author']} ({c['url']}), {c['license']} ({c['license_url']})"
+    return f"{line}. {c['attribution']}" if c.get("attribution") else line

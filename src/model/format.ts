@@ -33,6 +33,7 @@ export interface StyleInfo {
   license: string; // SPDX, e.g. "CC-BY-SA-4.0"
   license_url: string;
   credit: string; // one line of attribution
+  attribution?: string; // the wording the set asks for, where it asks for one
   preview?: string; // a real 32×32 training image of the style, "data:image/png;base64,…"
   preview_emoji?: string; // its emoji's name
 }

@@ -20,7 +20,7 @@ export class DataCredits extends LitElement {
       <ul>${this.styleNames.filter((s) => this.info[s]).map((s) => {
         const c = this.info[s];
         return html`<li data-style=${s}><b>${s}</b>: <a href=${c.url}>${c.title}</a> by ${c.author},
-          <a href=${c.license_url}>${c.license}</a></li>`;
+          <a href=${c.license_url}>${c.license}</a>${c.attribution ? html`. ${c.attribution}` : ''}</li>`;
       })}</ul>
       ${missing.length ? html`<p>This model's model.json names no source for ${missing.join(', ')}.</p>` : ''}</div>`;
   }
