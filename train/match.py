@@ -87,10 +87,13 @@ class EmojiIndex:
 
 
 def code_map(chars):
-    """Iconify chars.json (code points → icon name) → icon name → code points."""
+    """Iconify chars.json (code points → icon name) → icon name → code points; each name also
+    squashed ("redheart": fxemoji spells CLDR names without hyphens)."""
     out = {}
     for cps, name in chars.items():
         out.setdefault(name, cps)
+    for name, cps in list(out.items()):
+        out.setdefault(name.replace("-", ""), cps)
     return out
 
 

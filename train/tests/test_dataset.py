@@ -80,6 +80,7 @@ EMOJI_DATA = [
     {"name": "Canada Flag", "short_names": ["flag-ca"], "unified": "1F1E8-1F1E6", "category": "Flags"},
     {"name": "ALARM CLOCK", "short_names": ["alarm_clock"], "unified": "23F0", "category": "Objects"},
     {"name": "WAVING HAND SIGN", "short_names": ["wave"], "unified": "1F44B", "category": "People & Body"},
+    {"name": "HEAVY BLACK HEART", "short_names": ["heart"], "unified": "2764-FE0F", "category": "Smileys & Emotion"},
     {"name": "VERTICAL TRAFFIC LIGHT", "short_names": ["vertical_traffic_light"], "unified": "1F6A6", "category": "Travel & Places"},
 ]
 
@@ -88,6 +89,7 @@ EMOJI_DATA = [
     ("a-button", ("matched", "1F170-FE0F")),  # sibling map knows "a-button-blood-type"
     ("flag-for-canada", ("matched", "1F1E8-1F1E6")),  # EmojiOne's prefix, words in another order
     ("alarmclock", ("matched", "23F0")),  # fxemoji's squashed names
+    ("redheart", ("matched", "2764-FE0F")),  # … of CLDR names in the sibling map (red-heart)
     ("waving-hand-2", ("matched", "1F44B")),  # Streamline's numbered drawings
     ("canada", ("matched", "1F1E8-1F1E6")),  # Streamline's bare country names
     ("waving-hand-medium-dark", ("skin_tone", None)),  # Fluent's skin-tone suffix
@@ -96,7 +98,7 @@ EMOJI_DATA = [
     ("rocket", ("unmatched", None)),
 ])
 def test_name_matching(name, expected):
-    sibling = code_map({"1f170": "a-button-blood-type", "1f44b": "waving-hand"})
+    sibling = code_map({"1f170": "a-button-blood-type", "1f44b": "waving-hand", "2764-fe0f": "red-heart"})
     outcome, e, _ = match_icon([name], EmojiIndex(EMOJI_DATA), {}, sibling)
     assert (outcome, e and e["unified"]) == expected
 
