@@ -32,12 +32,26 @@ def contact_sheet(x64, rows, labels, path):
     im.save(path, optimize=True)
 
 
+def style_distances(names, x32, style, n_styles, near=3):
+    """Per pair of styles, over the emoji both have: how many, the median mean |Δ| of their 32×32
+    pixels (0–255), and how many are near-identical (mean |Δ| < near). Closest pairs first."""
+    rows = [{n: r for n, r in zip(np.array(names)[style == s], np.flatnonzero(style == s))} for s in range(n_styles)]
+    out = []
+    for a in range(n_styles):
+        for b in range(a + 1, n_styles):
+            pairs = np.array([(rows[a][n], rows[b][n]) for n in rows[a] if n in rows[b]])
+            if len(pairs):
+                d = np.abs(x32[pairs[:, 0]].astype(np.int16) - x32[pairs[:, 1]]).mean(axis=(1, 2, 3))
+                out.append((a, b, len(pairs), float(np.median(d)), int((d < near).sum())))
+    return sorted(out, key=lambda r: r[3])
+
+
 def table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return out + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
 
 
-def write_card(info, x64, cat, style, folder):
+def write_card(info, x64, x32, cat, style, folder):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     styles, cats = info["styles"], info["categories"]
@@ -71,6 +85,13 @@ def write_card(info, x64, cat, style, folder):
     lines += table(["style", "package"] + keys,
                    [[c["style"], f"`{c['package']}` {c['version']}"] + [info["outcomes"][c["style"]].get(k, 0) for k in keys]
                     for c in info["sources"]])
+    dist = style_distances(info["names"], x32, style, len(styles))
+    lines += ["", "## No set repeats another", "",
+              "Where two sets have the same emoji, how far apart their 32×32 images are (mean absolute difference "
+              "per pixel channel, 0–255): the closest pairs. (`@iconify-json/noto` is left out for this reason: it is the "
+              "google PNGs' design.)", ""]
+    lines += table(["styles", "shared emoji", "median difference", "near-identical (< 3)"],
+                   [[f"{styles[a]} / {styles[b]}", n, f"{m:.1f}", k] for a, b, n, m, k in dist[:4]])
     lines += ["", "## Contact sheet", "", "One row per style, the same emoji in each row (64×64).", "",
               "![contact sheet](data.png)", "", "## Licenses and attribution", ""]
     lines += table(["style", "set", "license", "attribution"],

@@ -241,7 +241,7 @@ def build(node_modules=ROOT / "node_modules", out=ROOT / "data", sources=SOURCES
     (out / "emoji.json").write_text(json.dumps(info, indent=1))
     if card is not None:
         from train.card import write_card
-        write_card(info, x64, cat, style, card)
+        write_card(info, x64, x32, cat, style, card)
     print(f"{len(names)} images ({len(base)} emoji, {len(styles)} styles), {len(categories)} categories, "
           f"{len(vocab)} words (≥{MIN_WORD_COUNT} uses), {int(held.sum())} held out → {out} in {info['seconds']} s")
     return info
