@@ -169,3 +169,15 @@ def test_an_svg_that_kills_the_renderer_is_recorded_and_the_rest_render(tmp_path
     batches.clear()
     dataset.render_all(jobs, tmp_path)  # everything cached, the crash included
     assert batches == []
+
+
+def test_style_distances_find_a_repeated_set():
+    from train.card import style_distances
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    x32 = np.concatenate([a, a, 255 - a[:2]])  # style 1 repeats style 0; style 2 is its negative
+    names = ["x", "y", "z"] * 2 + ["x", "y"]
+    style = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    d = style_distances(names, x32, style, 3)
+    assert d[0] == (0, 1, 3, 0.0, 3)  # closest first: identical, all three near-identical
+    assert {(a, b, n) for a, b, n, _, _ in d[1:]} == {(0, 2, 2), (1, 2, 2)} and all(m > 50 for *_, m, _ in d[1:])
