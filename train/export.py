@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from train.dataset import ROOT, STOP_WORDS, EmojiData
+from train.dataset import ROOT, STOP_WORDS, DatasetError, EmojiData
 from train.sources import credit
 from train.lego import LegoConfig, LegoStack, SIGMA_DATA
 
@@ -194,7 +194,10 @@ def main():
         extra.update(json.loads(a.extra.read_text()))
     out = a.out or ROOT / "public" / "models" / a.run.name
     data_dir = a.data or Path(ck["args"].get("data") or ROOT / "data")
-    extra["style_info"] = style_info(ck["labels"]["styles"], EmojiData(data_dir))
+    try:
+        extra["style_info"] = style_info(ck["labels"]["styles"], EmojiData(data_dir))
+    except DatasetError as e:  # the page then shows the style names without previews or credits
+        print(f"warning: model.json gets no style previews or credits: {e}", file=sys.stderr)
     meta = export(model, ck["labels"], out, a.run.name, dtype, extra)
     print(f"exported {a.run.name} ({meta['param_count']:,} params, {dtype}, fp16 max |ΔD| {err:.2e}) → {out}")
 
