@@ -1,26 +1,34 @@
-"""Emoji dataset: base emoji of the Google (Noto) and Twitter (Twemoji) npm packages.
+"""Emoji dataset: the base emoji of ten openly licensed sets (train/sources.py), one style each.
 
-    /usr/bin/python3 -m train.dataset            # builds data/emoji.npz (+ data/emoji.json)
+    /usr/bin/python3 -m train.dataset            # builds data/emoji.npz (+ data/emoji.json) and docs/data.md
 
 Each image is composited on white and kept at 64×64 and area-downsampled to 32×32 (uint8, NHWC).
+PNG sets are read at 64×64; SVG sets are rendered at 128×128 with resvg (scripts/render-svg.mjs,
+cached under .cache/render/ by content hash) and area-downsampled to both sizes.
 Labels are a multi-hot vector [category one-hot | style one-hot | word multi-hot].
 
 Skin-tone variants are left out: they repeat their base emoji's shape with another palette
 (1,875 near-duplicates per style, nearly all "People & Body"), which would make that one
-category half the data and teach nothing that the labels can ask for.
+category half the data and teach nothing that the labels can ask for. Icons that match no emoji,
+or do not render, are skipped and counted per reason (train/match.py OUTCOMES) in the card.
 """
 import argparse
 import hashlib
 import json
 import re
+import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+from train.match import EmojiIndex, code_map, match_set
+from train.sources import OPEN_LICENSES, SOURCES
+
 ROOT = Path(__file__).resolve().parent.parent
-STYLES = ["google", "twitter"]
+RENDER = 128  # SVG render side: area-downsampled ×2 to 64 and ×4 to 32
 STOP_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the",
               "to", "with", "without"}
 MIN_WORD_COUNT = 2
@@ -45,32 +53,46 @@ def held_out(name):
     return int(hashlib.sha256(name.encode()).hexdigest(), 16) % 100 < HELD_OUT_PERCENT
 
 
-def package_dir(style, node_modules):
-    d = node_modules / f"emoji-datasource-{style}"
-    if not (d / "emoji.json").is_file() or not (d / "img" / style / "64").is_dir():
-        raise DatasetError(
-            f"{d} is missing or incomplete (need emoji.json and img/{style}/64/). "
-            f"Run `npm ci` in {ROOT} to install emoji-datasource-{style}.")
+def missing(what, src):
+    return DatasetError(f"{what} is missing or incomplete: run `npm ci` in {ROOT} to install {src.package}")
+
+
+def png_dir(src, node_modules):
+    d = node_modules / src.package
+    if not (d / "emoji.json").is_file() or not (d / "img" / src.style / "64").is_dir():
+        raise missing(f"{d} (need emoji.json and img/{src.style}/64/)", src)
     return d
 
 
-def load_rgb64(path):
+def read_json(path, src):
+    if not path.is_file():
+        raise missing(str(path), src)
+    try:
+        return json.loads(path.read_text())
+    except ValueError as e:
+        raise DatasetError(f"{path}: not valid JSON ({e}); reinstall {src.package} with `npm ci`") from e
+
+
+def composite(path, size):
+    """An RGBA image file → float RGB on white; None when it cannot be read or has another size."""
     from PIL import Image
     try:
         with Image.open(path) as im:
-            im = im.convert("RGBA")
-            if im.size != (64, 64):
-                raise DatasetError(f"{path}: expected 64×64, got {im.size[0]}×{im.size[1]}")
-            a = np.asarray(im, dtype=np.float32) / 255.0
-    except (OSError, ValueError) as e:
-        raise DatasetError(f"{path}: unreadable PNG ({e})") from e
-    rgb = a[..., :3] * a[..., 3:] + (1.0 - a[..., 3:])  # composite on white
-    return rgb
+            if im.size != (size, size):
+                return None
+            a = np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0
+    except (OSError, ValueError):
+        return None
+    return a[..., :3] * a[..., 3:] + (1.0 - a[..., 3:])
 
 
 def area_down(rgb, f):
-    h, w, c = rgb.shape
-    return rgb.reshape(h // f, f, w // f, f, c).mean(axis=(1, 3))
+    """Mean over f×f blocks (f a power of 2), as halvings: strided sums are ~10× faster than a
+    reshaped mean, and a mean of 2×2 means is the mean of the 4×4 block."""
+    while f > 1:
+        rgb = (rgb[0::2, 0::2] + rgb[1::2, 0::2] + rgb[0::2, 1::2] + rgb[1::2, 1::2]) * 0.25
+        f //= 2
+    return rgb
 
 
 def to_u8(rgb):
@@ -79,57 +101,188 @@ def to_u8(rgb):
 
 def progress(i, n, label):
     width = 30
-    done = int(width * i / n)
+    done = int(width * i / max(n, 1))
     sys.stderr.write(f"\r{label} [{'#' * done}{'.' * (width - done)}] {i}/{n}")
     if i == n:
         sys.stderr.write("\n")
     sys.stderr.flush()
 
 
-def build(node_modules=ROOT / "node_modules", out=ROOT / "data"):
-    meta = json.loads((package_dir(STYLES[0], node_modules) / "emoji.json").read_text())
+def icon_svg(icons, name):
+    """An Iconify icon → a standalone SVG (set defaults: 16×16 at 0,0), its view box padded to a
+    square around the icon (Fluent has a few 32×33 icons)."""
+    ic = icons["icons"][name]
+    x, y, w, h = (ic.get(k, icons.get(k, d)) for k, d in (("left", 0), ("top", 0), ("width", 16), ("height", 16)))
+    side = max(w, h)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+            f'viewBox="{x - (side - w) / 2:g} {y - (side - h) / 2:g} {side:g} {side:g}">{ic["body"]}</svg>')
+
+
+def render_all(jobs, cache):
+    """jobs: [(svg, png path)]; renders those without a cached PNG or error through Node. resvg
+    aborts the process on a few SVGs (a panic on extreme coordinates, as in linebender/resvg#941):
+    that SVG is recorded as an error and a new renderer goes on with the rest."""
+    todo = [(svg, out) for svg, out in jobs if not out.is_file() and not Path(f"{out}.err").is_file()]
+    total = len(todo)
+    cache.mkdir(parents=True, exist_ok=True)
+    while todo:
+        k = render_batch(todo, lambda i: progress(total - len(todo) + i, total, "rendering SVGs"))
+        if k < len(todo):  # todo[k] killed the renderer
+            Path(f"{todo[k][1]}.err").write_text("crashed the renderer (resvg)")
+        todo = todo[k + 1:]
+    if total:
+        progress(total, total, "rendering SVGs")
+
+
+def render_batch(todo, show):
+    """Runs scripts/render-svg.mjs on todo; returns how many it finished before it exited."""
+    import threading
+    try:
+        p = subprocess.Popen(["node", str(ROOT / "scripts" / "render-svg.mjs"), str(RENDER)], cwd=ROOT,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except FileNotFoundError as e:
+        raise DatasetError("`node` is not on PATH: the SVG sets are rendered with Node (scripts/render-svg.mjs)") from e
+
+    def feed():
+        try:
+            for svg, out in todo:
+                p.stdin.write(json.dumps({"svg": svg, "out": str(out)}) + "\n")
+            p.stdin.close()
+        except OSError:
+            pass  # the renderer died (BrokenPipeError); the caller goes on after the SVG that killed it
+    threading.Thread(target=feed, daemon=True).start()
+    done = 0
+    for _ in p.stdout:
+        done += 1
+        if done % 25 == 0:
+            show(done)
+    err = p.stderr.read()
+    if p.wait() != 0 and done == 0 and "panic" not in err:
+        raise DatasetError(f"scripts/render-svg.mjs failed (is @resvg/resvg-js installed? `npm ci`):\n{err[-2000:]}")
+    return done
+
+
+def iconify_items(src, node_modules, index, sibling, base_names, cache):
+    """An Iconify set → ([(emoji, png path)], outcome counts, credit)."""
+    d = node_modules / src.package
+    info, icons = read_json(d / "info.json", src), read_json(d / "icons.json", src)
+    lic = info.get("license", {})
+    if lic.get("spdx") not in OPEN_LICENSES:
+        raise DatasetError(f"{src.package}: license {lic.get('spdx')!r} is not one of the open licenses {sorted(OPEN_LICENSES)}")
+    own = code_map(read_json(d / "chars.json", src)) if (d / "chars.json").is_file() else {}
+    result = match_set(icons["icons"], icons.get("aliases", {}), index, own, sibling)
+    counts = Counter(outcome for outcome, _, _ in result.values())
+    items = []
+    for name, (outcome, e, _) in result.items():
+        if outcome == "matched" and e["name"] in base_names:
+            svg = icon_svg(icons, name)
+            key = hashlib.sha256(f"{RENDER}\n{svg}".encode()).hexdigest()[:32]
+            items.append((e, cache / f"{key}.png", svg))
+    items.sort(key=lambda item: item[0]["sort_order"])  # emoji-data's order, as the PNG sets
+    version = read_json(d / "package.json", src).get("version", "?")
+    author = info.get("author", {})
+    cred = {"style": src.style, "package": src.package, "version": version, "title": info.get("name", src.package),
+            "author": author.get("name", "?"), "url": author.get("url", ""), "license": lic.get("spdx"),
+            "license_url": lic.get("url", ""), "attribution": src.attribution}
+    return items, counts, cred
+
+
+def png_items(src, node_modules, base):
+    d = png_dir(src, node_modules)
+    have = [e for e in base if e.get(f"has_img_{src.style}")]
+    counts = Counter(matched=len(have), skin_tone=sum(len(e.get("skin_variations") or {}) for e in have))
+    version = read_json(d / "package.json", src).get("version", "?") if (d / "package.json").is_file() else "?"
+    cred = {"style": src.style, "package": src.package, "version": version, "title": src.title, "author": src.author,
+            "url": src.url, "license": src.license, "license_url": src.license_url, "attribution": src.attribution}
+    return [(e, d / "img" / src.style / "64" / e["image"], None) for e in have], counts, cred
+
+
+def build(node_modules=ROOT / "node_modules", out=ROOT / "data", sources=SOURCES, cache=ROOT / ".cache" / "render",
+          card=ROOT / "docs"):
+    """Builds out/emoji.npz + out/emoji.json, and the card (card/data.md, card/data.png) unless card is None."""
+    t0 = time.time()
+    meta = read_json(png_dir(SOURCES[0], node_modules) / "emoji.json", SOURCES[0])
     base = sorted((e for e in meta if e["category"] != "Component"), key=lambda e: e["sort_order"])
+    base_names = {e["name"] for e in base}
     categories = sorted({e["category"] for e in base})
     counts = Counter(w for e in base for w in words_of(e))
     vocab = sorted(w for w, c in counts.items() if c >= MIN_WORD_COUNT)
-    widx = {w: i for i, w in enumerate(vocab)}
+    index = EmojiIndex(meta)
+    sibling = {}  # icon name → code points, from every set's chars.json (sets share CLDR names)
+    for src in sources:
+        chars = node_modules / src.package / "chars.json"
+        if src.kind == "iconify" and chars.is_file():
+            for k, v in code_map(read_json(chars, src)).items():
+                sibling.setdefault(k, v)
 
-    items = [(s, e) for s in STYLES for e in base if e.get(f"has_img_{s}")]
-    x64 = np.zeros((len(items), 64, 64, 3), np.uint8)
-    x32 = np.zeros((len(items), 32, 32, 3), np.uint8)
-    cat = np.zeros(len(items), np.int64)
-    style = np.zeros(len(items), np.int64)
-    words = np.zeros((len(items), len(vocab)), np.uint8)
-    names = []
-    for i, (s, e) in enumerate(items):
-        d = package_dir(s, node_modules)
-        path = d / "img" / s / "64" / e["image"]
-        if not path.is_file():
-            raise DatasetError(f"{path} is missing: reinstall emoji-datasource-{s} with `npm ci`")
-        rgb = load_rgb64(path)
-        x64[i] = to_u8(rgb)
-        x32[i] = to_u8(area_down(rgb, 2))
-        cat[i] = categories.index(e["category"])
-        style[i] = STYLES.index(s)
-        for w in words_of(e):
-            if w in widx:
-                words[i, widx[w]] = 1
-        names.append(e["name"].lower())
-        if i % 50 == 0 or i == len(items) - 1:
-            progress(i + 1, len(items), "building emoji dataset")
+    per_style, report, credits = [], {}, []
+    for src in sources:
+        if src.kind == "png":
+            items, outcomes, cred = png_items(src, node_modules, base)
+        else:
+            items, outcomes, cred = iconify_items(src, node_modules, index, sibling, base_names, cache)
+        per_style.append(items)
+        report[src.style] = outcomes
+        credits.append(cred)
+    render_all([(svg, path) for items in per_style for _, path, svg in items if svg], cache)
 
+    x64, x32, cat, style, words, names = read_images(sources, per_style, report, categories, vocab)
     out.mkdir(parents=True, exist_ok=True)
-    held = np.array([held_out(n) for n in names])
+    held = np.array([held_out(nm) for nm in names], dtype=bool)
     np.savez_compressed(out / "emoji.npz", x32=x32, x64=x64, cat=cat, style=style, words=words, held=held)
-    info = {"categories": categories, "styles": STYLES, "vocab": vocab, "names": names,
-            "count": len(items), "min_word_count": MIN_WORD_COUNT,
+    styles = [src.style for src in sources]
+    info = {"categories": categories, "styles": styles, "vocab": vocab, "names": names,
+            "count": len(names), "min_word_count": MIN_WORD_COUNT,
             "held_out": {"percent": HELD_OUT_PERCENT, "images": int(held.sum()),
-                         "emoji": sorted({n for n, h in zip(names, held) if h})},
+                         "emoji": sorted({nm for nm, h in zip(names, held) if h})},
+            "sources": credits, "outcomes": {k: dict(v) for k, v in report.items()},
+            "seconds": round(time.time() - t0, 1),
             "sha256_x32": hashlib.sha256(x32.tobytes()).hexdigest()}
     (out / "emoji.json").write_text(json.dumps(info, indent=1))
-    print(f"{len(items)} images ({len(base)} emoji, {len(STYLES)} styles), "
-          f"{len(categories)} categories, {len(vocab)} words (≥{MIN_WORD_COUNT} uses) → {out}")
+    if card is not None:
+        from train.card import write_card
+        write_card(info, x64, x32, cat, style, card)
+    print(f"{len(names)} images ({len(base)} emoji, {len(styles)} styles), {len(categories)} categories, "
+          f"{len(vocab)} words (≥{MIN_WORD_COUNT} uses), {int(held.sum())} held out → {out} in {info['seconds']} s")
     return info
+
+
+def read_images(sources, per_style, report, categories, vocab):
+    """Every listed image → arrays (64×64, 32×32, category, style, words) and names; an image that
+    cannot be read is skipped and moved from "matched" to "malformed" in report."""
+    n = sum(len(items) for items in per_style)
+    widx = {w: i for i, w in enumerate(vocab)}
+    x64 = np.zeros((n, 64, 64, 3), np.uint8)
+    x32 = np.zeros((n, 32, 32, 3), np.uint8)
+    cat, style = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    words = np.zeros((n, len(vocab)), np.uint8)
+    names, errors, seen = [], [], 0
+    for s, (src, items) in enumerate(zip(sources, per_style)):
+        size = 64 if src.kind == "png" else RENDER
+        for e, path, _ in items:
+            seen += 1
+            if seen % 100 == 0 or seen == n:
+                progress(seen, n, "reading images")
+            rgb = composite(path, size)
+            if rgb is None:
+                err = Path(f"{path}.err")
+                errors.append(f"{src.style} {e['name']}: "
+                              + (err.read_text() if err.is_file() else f"{path.name} unreadable or not {size}×{size}"))
+                report[src.style]["matched"] -= 1
+                report[src.style]["malformed"] += 1
+                continue
+            i = len(names)
+            rgb = area_down(rgb, size // 64)
+            x64[i], x32[i] = to_u8(rgb), to_u8(area_down(rgb, 2))
+            cat[i], style[i] = categories.index(e["category"]), s
+            words[i, [widx[w] for w in words_of(e) if w in widx]] = 1
+            names.append(e["name"].lower())
+    for msg in errors[:10]:
+        print(f"skipped: {msg}", file=sys.stderr)
+    if len(errors) > 10:
+        print(f"… and {len(errors) - 10} more skipped (see the card)", file=sys.stderr)
+    k = len(names)
+    return x64[:k], x32[:k], cat[:k], style[:k], words[:k], names
 
 
 class EmojiData:
@@ -174,9 +327,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--node-modules", type=Path, default=ROOT / "node_modules")
     ap.add_argument("--out", type=Path, default=ROOT / "data")
+    ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "render", help="rendered SVGs, by content hash")
+    ap.add_argument("--card", type=Path, default=ROOT / "docs", help="where data.md and data.png go")
     a = ap.parse_args()
     try:
-        build(a.node_modules, a.out)
+        build(a.node_modules, a.out, cache=a.cache, card=a.card)
     except DatasetError as e:
         sys.exit(f"error: {e}")
 

@@ -1,9 +1,16 @@
 """Export a checkpoint's EMA weights to what the browser loads: model.json + weights.safetensors.
 
     /usr/bin/python3 -m train.export --run runs/lego-emoji-32 --out public/models/lego-emoji-32
+    /usr/bin/python3 -m train.export --style-info public/models/lego-emoji-32   # previews + credits only
+
+model.json's "style_info" gives each style the model knows its credit (from the dataset's sources)
+and a preview: one real 32×32 image of that style from the dataset, as a PNG data URL (so it is
+cached offline with model.json).
 """
 import argparse
+import base64
 import hashlib
+import io
 import json
 import struct
 import sys
@@ -12,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from train.dataset import ROOT, STOP_WORDS
+from train.dataset import ROOT, STOP_WORDS, DatasetError, EmojiData
+from train.sources import credit
 from train.lego import LegoConfig, LegoStack, SIGMA_DATA
 
 DTYPES = {"F32": np.float32, "F16": np.float16}
@@ -78,6 +86,47 @@ def export(model: LegoStack, labels, out, name, dtype="F16", extra=None):
     return meta
 
 
+PREVIEW_EMOJI = ["grinning face with smiling eyes", "smiling face with open mouth and smiling eyes",
+                 "grinning face", "smiling face with smiling eyes"]  # the first one a style has
+
+
+def png_data_url(rgb):
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def style_info(styles, data: EmojiData):
+    """style → {title, author, url, license, license_url, credit, [attribution], preview, preview_emoji} for the
+    styles the dataset has (a style it lacks gets no entry: the page shows just its name)."""
+    sources = {c["style"]: c for c in data.info.get("sources", [])}
+    names = np.array(data.info["names"])
+    out = {}
+    for s, name in enumerate(styles):
+        if name not in sources or name not in data.info["styles"]:
+            continue
+        rows = np.flatnonzero(data.style == data.info["styles"].index(name))
+        pick = next((r for e in PREVIEW_EMOJI for r in rows if names[r] == e), rows[0] if len(rows) else None)
+        c = sources[name]
+        out[name] = {k: c[k] for k in ("title", "author", "url", "license", "license_url")}
+        out[name]["credit"] = credit(c)
+        if c.get("attribution"):
+            out[name]["attribution"] = c["attribution"]
+        if pick is not None:
+            out[name].update(preview=png_data_url(data.x32[pick]), preview_emoji=str(names[pick]))
+    return out
+
+
+def add_style_info(model_dir, data_dir):
+    """Writes style_info into an exported model.json (weights untouched)."""
+    path = Path(model_dir) / "model.json"
+    meta = json.loads(path.read_text())
+    meta["style_info"] = style_info(meta["labels"]["styles"], EmojiData(data_dir))
+    path.write_text(json.dumps(meta, indent=1) + "\n")
+    return meta
+
+
 def load(model_dir):
     """model.json + weights.safetensors → LegoStack (f32), checking the weights' SHA-256."""
     model_dir = Path(model_dir)
@@ -124,7 +173,14 @@ def main():
                     help="auto: fp16 if it moves no output pixel by more than --fp16-tol")
     ap.add_argument("--fp16-tol", type=float, default=2e-3, help="in [-1, 1] pixel units")
     ap.add_argument("--extra", type=Path, help="JSON merged into model.json (training stats, quality)")
+    ap.add_argument("--data", type=Path, help="dataset for the style previews and credits (default: the run's)")
+    ap.add_argument("--style-info", type=Path, metavar="MODEL_DIR",
+                    help="only add style previews and credits to an exported model's model.json")
     a = ap.parse_args()
+    if a.style_info:
+        meta = add_style_info(a.style_info, a.data or ROOT / "data")
+        print(f"style previews and credits for {', '.join(meta['style_info'])} → {a.style_info / 'model.json'}")
+        return
     ck_path = a.run / "ckpt.pt"
     if not ck_path.is_file():
         sys.exit(f"error: no checkpoint at {ck_path}; train first with `python3 -m train.train`")
@@ -137,6 +193,11 @@ def main():
     if a.extra:
         extra.update(json.loads(a.extra.read_text()))
     out = a.out or ROOT / "public" / "models" / a.run.name
+    data_dir = a.data or Path(ck["args"].get("data") or ROOT / "data")
+    try:
+        extra["style_info"] = style_info(ck["labels"]["styles"], EmojiData(data_dir))
+    except DatasetError as e:  # the page then shows the style names without previews or credits
+        print(f"warning: model.json gets no style previews or credits: {e}", file=sys.stderr)
     meta = export(model, ck["labels"], out, a.run.name, dtype, extra)
     print(f"exported {a.run.name} ({meta['param_count']:,} params, {dtype}, fp16 max |ΔD| {err:.2e}) → {out}")
 

@@ -18,8 +18,8 @@ const HELP = `usage: npm run generate -- [options]
   --steps N          sampling steps ${LIMITS.steps.join('–')} (default 18)
   --sampler S        heun | euler (default heun)
   --cfg W            guidance scale, 1 = none (default 2)
-  --category NAME    e.g. "Animals & Nature" (default: any)
-  --style NAME       google | twitter (default: any)
+  --category NAME    one of the model's categories, e.g. "Animals & Nature" (default: any)
+  --style NAME       one of the model's styles, e.g. google, openmoji (default: any; a wrong one lists them)
   --prompt TEXT      words of emoji names, e.g. "smiling cat"
   --bricks LIST      1-based bricks to run, e.g. 1,2 (default: all)
   --skip K:A-B       skip brick K over the fraction A–B of the steps (repeatable), e.g. 3:0.6-1.0
@@ -71,6 +71,13 @@ function brickSettings(n: number, list: string | undefined, skips: string[] = []
   return settings;
 }
 
+/** A --category/--style value the model has no label for: a usage error listing those it has. */
+function checkLabel(flag: string, value: string | undefined, known: string[], model: string): void {
+  if (value != null && !known.includes(value)) {
+    throw new UsageError(`--${flag} "${value}": model ${model} knows ${known.map((k) => `"${k}"`).join(', ')}`);
+  }
+}
+
 function bar(done: number, total: number, width = 24): string {
   const n = Math.round((width * done) / total);
   return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
@@ -80,6 +87,8 @@ async function main() {
   const { values: v, width, height, cfg } = parse(process.argv.slice(2));
   if (v.help) return console.log(HELP);
   const meta = parseModelJson(readFileSync(join(v.model!, 'model.json'), 'utf8'), join(v.model!, 'model.json'));
+  checkLabel('category', v.category ?? v.class, meta.labels.categories, meta.name);
+  checkLabel('style', v.style, meta.labels.styles, meta.name);
   const model = await loadModel(meta, new Uint8Array(readFileSync(join(v.model!, meta.weights.file))));
   const ctx = await acquireDevice({ gpu: await createNodeGpu(), label: 'cli' });
   const engine = await LegoEngine.create(ctx, model);

@@ -25,6 +25,19 @@ export interface LabelSpec {
   groups: Record<'category' | 'style' | 'words', [number, number]>; // [start, end) in the vector
 }
 
+/** Where a style's training images come from, and one of them (train/export.py style_info). */
+export interface StyleInfo {
+  title: string; // "OpenMoji"
+  author: string;
+  url: string;
+  license: string; // SPDX, e.g. "CC-BY-SA-4.0"
+  license_url: string;
+  credit: string; // one line of attribution
+  attribution?: string; // the wording the set asks for, where it asks for one
+  preview?: string; // a real 32×32 training image of the style, "data:image/png;base64,…"
+  preview_emoji?: string; // its emoji's name
+}
+
 export interface ModelJson {
   format: 'lego-diffusion/1';
   name: string;
@@ -35,6 +48,7 @@ export interface ModelJson {
   dtype: 'F16' | 'F32';
   weights: { file: string; sha256: string };
   training?: { images_seen: number; hours: number; [k: string]: unknown };
+  style_info?: Record<string, StyleInfo>; // absent in models exported before it existed
 }
 
 /** Every tensor the architecture needs: name → shape (PyTorch Linear: weight [out, in]). */

@@ -31,6 +31,11 @@ export function parseModelJson(text: string, what = 'model.json'): ModelJson {
     }
   }
   if (!m.weights?.sha256) throw new ModelLoadError(`${what}: weights.sha256 is missing`);
+  for (const [style, info] of Object.entries(m.style_info ?? {})) {
+    if (info.preview !== undefined && !/^data:image\/png;base64,[A-Za-z0-9+/]+=*$/.test(info.preview)) {
+      throw new ModelLoadError(`${what}: style_info.${style}.preview is not a PNG data URL`);
+    }
+  }
   return m;
 }
 

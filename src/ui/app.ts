@@ -6,6 +6,7 @@ import { describeError } from './notices.ts';
 import { costKey, Session } from './session.ts';
 import { fitToModel, fromQuery, toQuery, type Settings } from './settings.ts';
 import './brick-panel.ts';
+import './data-credits.ts';
 import './gen-controls.ts';
 import './image-grid.ts';
 import './model-status.ts';
@@ -98,7 +99,8 @@ export class LegoApp extends LitElement {
           ${result && !running ? html`<image-grid data-testid="results" heading="Results (seed ${result.settings.seed})" downloads
             filename="lego-${result.settings.seed}" .batch=${result.images}></image-grid>` : nothing}
         </section>
-      </main>`;
+      </main>
+      ${meta ? html`<data-credits .styleNames=${meta.labels.styles} .info=${meta.style_info ?? {}}></data-credits>` : nothing}`;
   }
 }
 

@@ -5,6 +5,7 @@ import type { ModelJson } from '../model/format.ts';
 import { emitSettings, type SettingsPatch } from './events.ts';
 import { LIMITS, randomSeed, sizePresets, validSizes, type Settings } from './settings.ts';
 import './size-picker.ts';
+import './style-picker.ts';
 
 @customElement('gen-controls')
 export class GenControls extends LitElement {
@@ -27,7 +28,7 @@ export class GenControls extends LitElement {
     return Number((e.target as HTMLInputElement).value);
   }
 
-  private picker(name: 'category' | 'style', options: string[]) {
+  private picker(name: 'category', options: string[]) {
     const value = this.settings[name] ?? '';
     return html`<label>${name}
       <select data-testid=${name} ?disabled=${this.disabled}
@@ -51,7 +52,7 @@ export class GenControls extends LitElement {
       <label>guidance <input type="range" data-testid="cfg" min=${LIMITS.cfg[0]} max=${LIMITS.cfg[1]} step="0.25" .value=${String(s.cfg)} ?disabled=${off}
         @input=${(e: Event) => this.set({ cfg: this.num(e) })} /><output>${s.cfg === 1 ? 'off' : s.cfg}</output></label>
       ${this.picker('category', m.labels.categories)}
-      ${this.picker('style', m.labels.styles)}
+      <style-picker .styleNames=${m.labels.styles} .info=${m.style_info ?? {}} .value=${s.style} ?disabled=${off}></style-picker>
       <label>seed <input type="number" data-testid="seed" min="0" max="4294967295" .value=${String(s.seed)} ?disabled=${off}
         @change=${(e: Event) => this.set({ seed: Math.max(0, Math.min(0xffffffff, Math.floor(this.num(e)) || 0)) })} />
         <button type="button" data-testid="randomise" ?disabled=${off} @click=${() => this.set({ seed: randomSeed() })}>Randomise</button></label>

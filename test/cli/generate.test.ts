@@ -14,7 +14,7 @@ import { loadTinyModel } from '../engine/fixture';
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'lego-cli-'));
 const cli = (args: string[]) => run('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/generate.ts', '--model', 'test/fixtures/tiny', ...args]);
-const args = ['--size', '32x16', '--steps', '3', '--batch', '2', '--seed', '5', '--cfg', '1.5', '--category', 'Food', '--prompt', 'red heart', '--skip', '3:0.5-1.0'];
+const args = ['--size', '32x16', '--steps', '3', '--batch', '2', '--seed', '5', '--cfg', '1.5', '--category', 'Food', '--style', 'twitter', '--prompt', 'red heart', '--skip', '3:0.5-1.0'];
 
 describe('npm run generate', () => {
   it('writes a PNG grid equal to the engine images, the same bytes for the same seed', async () => {
@@ -30,7 +30,7 @@ describe('npm run generate', () => {
     const engine = await LegoEngine.create(await getTestGpu(), await loadTinyModel());
     const ref = await engine.generate({
       width: 32, height: 16, steps: 3, batch: 2, seed: 5, cfg: 1.5, sampler: 'heun', shiftTiling: true,
-      labels: { category: 'Food', prompt: 'red heart' },
+      labels: { category: 'Food', style: 'twitter', prompt: 'red heart' },
       bricks: [{ enabled: true }, { enabled: true }, { enabled: true, skip: [0.5, 1] }],
     });
     for (let b = 0; b < 2; b++) {
@@ -47,6 +47,8 @@ describe('npm run generate', () => {
     [['--bricks', '0,1'], /bricks are numbered 1–3/],
     [['--prompt', 'smilng cat'], /unknown word "smilng" \(did you mean "smiling"\?\)/],
     [['--steps', 'many'], /--steps must be an integer/],
+    [['--style', 'comic'], /--style "comic": model tiny knows "google", "twitter"/],
+    [['--category', 'Plants'], /--category "Plants": model tiny knows "Animals", "Food", "Flags"/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
   ])('rejects %j with a clear message', async (bad, message) => {
     const err = await cli([...bad, '--out', join(dir, 'bad.png')]).then(() => null, (e) => e);

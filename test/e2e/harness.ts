@@ -3,7 +3,7 @@
 // (SwiftShader). Missing Chromium is a failure, not a skip.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -13,6 +13,8 @@ export const ARTIFACTS = join(ROOT, 'test-results');
 const VITE = join(ROOT, 'node_modules/vite/bin/vite.js');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const TINY_URL = '/models/tiny/';
+/** The tiny model with the shipped model's style_info (previews and credits for its styles). */
+export const TINY_STYLES_URL = '/models/tiny-styles/';
 
 /** Runs the project's vite with `args` (build, preview …) and fails with its output. */
 export function runVite(args: string[]): Promise<void> {
@@ -60,9 +62,14 @@ export async function startApp(): Promise<App> {
   const outDir = await mkdtemp(join(ARTIFACTS, 'e2e-dist-'));
   await runVite(['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn']);
   await mkdir(join(outDir, 'models/tiny'), { recursive: true });
+  await mkdir(join(outDir, 'models/tiny-styles'), { recursive: true });
   for (const f of ['model.json', 'weights.safetensors']) {
     await copyFile(join(ROOT, 'test/fixtures/tiny', f), join(outDir, 'models/tiny', f));
   }
+  await copyFile(join(ROOT, 'test/fixtures/tiny/weights.safetensors'), join(outDir, 'models/tiny-styles/weights.safetensors'));
+  const tiny = JSON.parse(await readFile(join(ROOT, 'test/fixtures/tiny/model.json'), 'utf8'));
+  const shipped = JSON.parse(await readFile(join(ROOT, 'public/models/lego-emoji-32/model.json'), 'utf8'));
+  await writeFile(join(outDir, 'models/tiny-styles/model.json'), JSON.stringify({ ...tiny, name: 'tiny-styles', style_info: shipped.style_info }));
   const port = await freePort();
   const server = spawn(process.execPath, [VITE, 'preview', '--outDir', outDir, '--port', String(port), '--strictPort', '--host', '127.0.0.1'],
     { cwd: ROOT, stdio: 'ignore' });

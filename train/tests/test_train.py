@@ -7,6 +7,9 @@ from PIL import Image
 
 from train import dataset, train
 from train.export import load
+from train.sources import SOURCES
+
+PNG_SOURCES = [s for s in SOURCES if s.kind == "png"]
 
 EMOJI = [
     {"name": "GRINNING CAT FACE", "short_names": ["smiley_cat"], "category": "Smileys & Emotion",
@@ -21,8 +24,8 @@ EMOJI = [
 
 
 def fake_packages(root):
-    for style in dataset.STYLES:
-        d = root / f"emoji-datasource-{style}"
+    for src in PNG_SOURCES:
+        style, d = src.style, root / src.package
         (d / "img" / style / "64").mkdir(parents=True)
         (d / "emoji.json").write_text(json.dumps(EMOJI))
         for i, e in enumerate(EMOJI):
@@ -34,8 +37,14 @@ def fake_packages(root):
     return root
 
 
+def build_fake(tmp_path, nm=None):
+    """The builder on fake PNG packages (no Iconify sets, no card)."""
+    return dataset.build(nm or fake_packages(tmp_path / "nm"), tmp_path / "data", sources=PNG_SOURCES,
+                         cache=tmp_path / "cache", card=None)
+
+
 def test_build_dataset(tmp_path):
-    info = dataset.build(fake_packages(tmp_path / "nm"), tmp_path / "data")
+    info = build_fake(tmp_path)
     d = dataset.EmojiData(tmp_path / "data")
     assert info["count"] == 5  # 3 base emoji in google + 2 in twitter, no "Component"
     assert info["categories"] == ["Animals & Nature", "Smileys & Emotion"]
@@ -55,18 +64,19 @@ def test_build_dataset(tmp_path):
 
 def test_missing_package_is_a_clear_error(tmp_path):
     with pytest.raises(dataset.DatasetError, match="npm ci"):
-        dataset.build(tmp_path / "nothing", tmp_path / "data")
+        dataset.build(tmp_path / "nothing", tmp_path / "data", card=None)
 
 
-def test_corrupt_png_is_a_clear_error(tmp_path):
+def test_corrupt_png_is_skipped_and_counted(tmp_path, capsys):
     nm = fake_packages(tmp_path / "nm")
     (nm / "emoji-datasource-google" / "img" / "google" / "64" / "b.png").write_bytes(b"not a png")
-    with pytest.raises(dataset.DatasetError, match="b.png"):
-        dataset.build(nm, tmp_path / "data")
+    info = build_fake(tmp_path, nm)
+    assert info["count"] == 4 and info["outcomes"]["google"] == {"matched": 2, "malformed": 1, "skin_tone": 0}
+    assert "google CAT: b.png unreadable" in capsys.readouterr().err
 
 
 def test_train_smoke_resume_and_export(tmp_path):
-    dataset.build(fake_packages(tmp_path / "nm"), tmp_path / "data")
+    build_fake(tmp_path)
     args = ["--name", "smoke", "--preset", "tiny", "--data", str(tmp_path / "data"), "--runs", str(tmp_path / "runs"),
             "--batch", "8", "--log-every", "2", "--threads", "1", "--no-bf16", "--warmup", "2"]
     train.main(args + ["--max-images", "32"])
@@ -95,7 +105,7 @@ def test_train_smoke_resume_and_export(tmp_path):
 
 def test_sigterm_saves_a_checkpoint(tmp_path):
     import signal, subprocess, sys
-    dataset.build(fake_packages(tmp_path / "nm"), tmp_path / "data")
+    build_fake(tmp_path)
     p = subprocess.Popen([sys.executable, "-m", "train.train", "--name", "term", "--preset", "tiny", "--data", str(tmp_path / "data"),
                           "--runs", str(tmp_path / "runs"), "--batch", "4", "--log-every", "1", "--threads", "1", "--no-bf16"],
                          cwd=dataset.ROOT, stdout=subprocess.PIPE, text=True)
@@ -110,7 +120,7 @@ def test_sigterm_saves_a_checkpoint(tmp_path):
 def test_init_from_an_exported_model(tmp_path):
     """A fresh machine has no runs/ folder: training continues from the committed export."""
     import subprocess, sys
-    dataset.build(fake_packages(tmp_path / "nm"), tmp_path / "data")
+    build_fake(tmp_path)
     common = ["--preset", "tiny", "--data", str(tmp_path / "data"), "--runs", str(tmp_path / "runs"),
               "--batch", "8", "--log-every", "2", "--threads", "1", "--no-bf16", "--warmup", "2"]
     train.main(["--name", "a", "--max-images", "32"] + common)
