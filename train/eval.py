@@ -411,6 +411,8 @@ def main():
     ap.add_argument("--model", type=Path, default=ROOT / "public" / "models" / "lego-emoji-32")
     ap.add_argument("--ckpt", type=Path, help="fit: a checkpoint or EMA snapshot instead of --model")
     ap.add_argument("--runs", nargs="+", default=["lego-emoji-32", "dit-baseline"])
+    ap.add_argument("--data", type=Path, default=ROOT / "data",
+                    help="the dataset the model was trained on (FID-emoji compares with it; its judge)")
     ap.add_argument("--runs-dir", type=Path, default=ROOT / "runs", help="ablations: where the runs are")
     ap.add_argument("--per-class", type=int, default=24, help="samples per category (or per prompt)")
     ap.add_argument("--steps", type=int, default=18)
@@ -422,7 +424,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    data = EmojiData()
+    data = EmojiData(a.data)
     judged = None if a.what == "fit" else Judged(data)  # the fit diagnostic needs no judge
     OUT.mkdir(parents=True, exist_ok=True)
     {"skip": skip_curve, "prompts": prompts, "efficiency": efficiency, "progress": progress, "crops": crops,

@@ -4,10 +4,12 @@ Its penultimate features give FID-emoji (a Fréchet distance, as FID but in this
 feature space); its predictions give the category accuracy of class-conditional samples.
 Emoji are split by identity (both styles of an emoji on the same side), 85% train / 15% held out.
 
-    /usr/bin/python3 -m train.judge        # trains runs/judge/judge.pt if missing, prints held-out accuracy
+    /usr/bin/python3 -m train.judge        # trains runs/judge/judge_<data>.pt if missing, prints held-out accuracy
+
+Each dataset build gets its own judge (named by the hash of its images): FID-emoji and accuracy
+are only comparable between scores made against the same dataset.
 """
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -16,7 +18,10 @@ import torch.nn.functional as Fn
 
 from train.dataset import EmojiData, ROOT
 
-JUDGE_PATH = ROOT / "runs" / "judge" / "judge.pt"
+
+
+def judge_path(data: EmojiData):
+    return ROOT / "runs" / "judge" / f"judge_{data.info['sha256_x32'][:12]}.pt"
 
 
 class Judge(nn.Module):
@@ -53,7 +58,7 @@ def augment(x, gen):
     return x + 0.1 * torch.rand(B, 1, 1, 1, generator=gen) * torch.randn(x.shape, generator=gen)
 
 
-def train_judge(data: EmojiData, epochs=12, seed=0, path=JUDGE_PATH):
+def train_judge(data: EmojiData, epochs=12, seed=0):
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     held = held_out_mask(data)
@@ -75,17 +80,18 @@ def train_judge(data: EmojiData, epochs=12, seed=0, path=JUDGE_PATH):
         print(f"judge epoch {ep + 1}/{epochs}: loss {loss.item():.3f}", flush=True)
     model.eval()
     acc = accuracy(model, images(data, np.flatnonzero(held)), torch.from_numpy(data.cat[held]))
+    path = judge_path(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"model": model.state_dict(), "n_classes": data.n_cat, "held_out_accuracy": acc,
                 "categories": data.info["categories"]}, path)
     return model, acc
 
 
-def load_judge(data: EmojiData, path=JUDGE_PATH):
-    """The judge, trained first if it is missing (a few CPU minutes)."""
-    if not Path(path).exists():
-        return train_judge(data, path=path)
-    ck = torch.load(path, weights_only=False)
+def load_judge(data: EmojiData):
+    """The judge of this dataset, trained first if it is missing (a few CPU minutes)."""
+    if not judge_path(data).exists():
+        return train_judge(data)
+    ck = torch.load(judge_path(data), weights_only=False)
     model = Judge(ck["n_classes"])
     model.load_state_dict(ck["model"])
     return model.eval(), ck["held_out_accuracy"]
@@ -116,4 +122,4 @@ if __name__ == "__main__":
     torch.set_num_threads(2)
     d = EmojiData()
     _, acc = train_judge(d)
-    print(f"judge held-out accuracy {acc:.3f} → {JUDGE_PATH}")
+    print(f"judge held-out accuracy {acc:.3f} → {judge_path(d)}")
