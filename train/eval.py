@@ -315,7 +315,7 @@ def fit_rmse(model, data, rows, sigmas=FIT_SIGMAS, seed=0, batch=128):
     return out
 
 
-def reconstruction_grid(model, data, path, per_row=7, steps=18, cfg=2.0, seed=0):
+def reconstruction_grid(model, data, path, per_row=5, steps=18, cfg=2.0, seed=0):
     """For one training emoji per category: the real image, then samples drawn with its exact labels."""
     rng = np.random.default_rng(seed)
     rows = [int(rng.choice(data.train_rows[data.cat[data.train_rows] == c])) for c in range(data.n_cat)]

@@ -28,9 +28,9 @@ CFG = dict(d=32, heads=2, label_dim=10,
 STACKS_OUT = ROOT / "test" / "fixtures" / "stacks"
 STACKS = {  # name → (bricks, canvas H×W)
     "pg-282": ([dict(region=4, patch=2, depth=1), dict(region=16, patch=8, depth=1), dict(region=32, patch=2, depth=2)],
-               (32, 64)),
+               (32, 32)),
     "pr-282": ([dict(region=32, patch=2, depth=1), dict(region=16, patch=8, depth=1), dict(region=4, patch=2, depth=1)],
-               (32, 64)),
+               (32, 32)),
 }
 
 

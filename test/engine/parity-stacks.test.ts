@@ -1,7 +1,7 @@
 // The engine runs any stack the trainer makes: official-style patches 2/8/2 (a patch-8 middle brick
 // of 4 tokens per region, a patch-2 whole-canvas brick of 256) in progressive growth and refinement
-// order, against the PyTorch reference (train/fixtures.py STACKS) on a 64×32 canvas of two top
-// regions. Tolerance as in parity.test.ts: max |Δ| ≤ 1e-3 (f32 against PyTorch f32; x spans ±80).
+// order, against the PyTorch reference (train/fixtures.py STACKS) on a 32×32 canvas (test/fixtures/
+// tiny covers non-square canvases of several top regions). Tolerance as in parity.test.ts: max |Δ| ≤ 1e-3 (f32 against PyTorch f32; x spans ±80).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LegoEngine } from '../../src/engine/engine';
 import type { LoadedModel } from '../../src/model/load';
