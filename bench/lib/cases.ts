@@ -3,7 +3,7 @@
 import type { LegoEngine } from '../../src/engine/engine.ts';
 import { activeBricks } from '../../src/engine/schedule.ts';
 import type { BrickSetting } from '../../src/engine/types.ts';
-import { PreparedBrick } from '../../src/engine/brick.ts';
+import { brickFlops } from '../../src/model/arch.ts';
 import type { Architecture } from '../../src/model/format.ts';
 
 export interface Canvas {
@@ -101,7 +101,7 @@ export function priceFullRun(bricks: readonly BrickSetting[], msOf: (active: num
 
 /** Multiply-adds ×2 of one evaluation of the given bricks, per image (the engine's own count). */
 export function evalFlops(arch: Architecture, canvas: Canvas, active: readonly number[]): number {
-  return active.reduce((s, k) => s + PreparedBrick.flopsPerImage(arch.bricks[k], k, arch.d, arch.mlp_ratio, canvas.height, canvas.width), 0);
+  return active.reduce((s, k) => s + brickFlops(arch, k, canvas.height, canvas.width), 0);
 }
 
 export const LABELS = { category: null, style: null, prompt: '' };

@@ -4,14 +4,14 @@ import { readFloat32 } from '../gpu/buffers.ts';
 import { DeviceLostError, type GpuContext } from '../gpu/device.ts';
 import { edmCoefTable, setStepTimes } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
+import { brickCostShares, maxRegion } from '../model/arch.ts';
 import type { LoadedModel } from '../model/load.ts';
-import { PreparedBrick } from './brick.ts';
 import { gaussianNoise } from './noise.ts';
 import { Plan, type PlanKey, type StepKind } from './plan.ts';
 import { BrickTimer } from './timer.ts';
 import { activeBricks, edmSigmas } from './schedule.ts';
 import type { BrickSetting, GenerateOptions, GenerateResult, ImageBatch } from './types.ts';
-import { GpuWeights } from './weights.ts';
+import { checkWeightsFit, GpuWeights } from './weights.ts';
 
 export const LIMITS = { steps: [1, 64], batch: [1, 8], maxSide: 1024 } as const;
 
@@ -36,6 +36,7 @@ export class LegoEngine {
 
   /** Uploads the weights (kept in `model` on the CPU too, so a new device can be served after a loss). */
   static async create(ctx: GpuContext, model: LoadedModel): Promise<LegoEngine> {
+    checkWeightsFit(model, ctx.device.limits);
     ctx.device.pushErrorScope('out-of-memory');
     const engine = new LegoEngine(ctx, model);
     const oom = await ctx.device.popErrorScope();
@@ -48,8 +49,8 @@ export class LegoEngine {
   }
 
   /** Side that every canvas dimension must be a multiple of. */
-  get sizeStep(): number {
-    return Math.max(...this.arch.bricks.map((b) => b.region));
+  get maxRegion(): number {
+    return maxRegion(this.arch);
   }
 
   /** Bytes of GPU memory this engine allocated (weights + the current canvas's buffers). */
@@ -57,11 +58,9 @@ export class LegoEngine {
     return this.weights.bytes + (this.plan?.bytes ?? 0) + (this.timer?.bytes ?? 0);
   }
 
-  /** Each brick's share of the multiply-adds of one evaluation (sums to 1). */
+  /** Each brick's share of the FLOPs of one evaluation (sums to 1). */
   brickCost(width: number, height: number): number[] {
-    const f = this.arch.bricks.map((b, k) => PreparedBrick.flopsPerImage(b, k, this.arch.d, this.arch.mlp_ratio, height, width));
-    const total = f.reduce((a, b) => a + b, 0);
-    return f.map((x) => x / total);
+    return brickCostShares(this.arch, width, height);
   }
 
   /** Changes which bricks run; a running generation uses it from its next network evaluation. */
@@ -72,7 +71,7 @@ export class LegoEngine {
   }
 
   validate(o: GenerateOptions): void {
-    const r = this.sizeStep;
+    const r = this.maxRegion;
     const sizes = `multiples of ${r} up to ${LIMITS.maxSide} (e.g. ${r}×${r}, ${2 * r}×${2 * r}, ${4 * r}×${r})`;
     for (const [name, v] of [['width', o.width], ['height', o.height]] as const) {
       if (!Number.isInteger(v) || v <= 0 || v % r !== 0 || v > LIMITS.maxSide) throw new InvalidOptionsError(`${name} ${v} is not a valid canvas size: use ${sizes}`);
@@ -121,8 +120,8 @@ export class LegoEngine {
     plan.setGuidance(o.cfg);
     const noise = (o.noise ?? gaussianNoise(o.seed, B * plan.perImage)).map((v) => v * t[0]);
     device.queue.writeBuffer(plan.x, 0, noise);
-    const shiftable = o.shiftTiling && (o.width > this.sizeStep || o.height > this.sizeStep);
-    const half = this.sizeStep / 2;
+    const shiftable = o.shiftTiling && (o.width > this.maxRegion || o.height > this.maxRegion);
+    const half = this.maxRegion / 2;
     this.timer?.reset();
     let dispatches = 0, evaluations = 0;
     const stepMs: number[] = [];

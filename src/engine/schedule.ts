@@ -1,12 +1,6 @@
 // Noise levels of the EDM sampler and which bricks run at each step.
+import type { EdmConstants } from '../model/format.ts';
 import type { BrickSetting } from './types.ts';
-
-export interface EdmConstants {
-  sigma_data: number;
-  sigma_min: number;
-  sigma_max: number;
-  rho: number;
-}
 
 /** t_0 … t_{n-1} from σ_max down to σ_min (Karras ρ schedule), then t_n = 0. */
 export function edmSigmas(steps: number, e: EdmConstants): number[] {

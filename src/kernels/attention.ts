@@ -2,6 +2,7 @@
 import code from '../../shaders/attention.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
 import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
+import { HEAD_DIM } from '../model/arch';
 import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
 
 const WG = 64;
@@ -22,8 +23,9 @@ export function attentionKey(dh: number): string {
 
 export function prepareAttention(device: GPUDevice, p: AttentionParams): KernelOp {
   const dh = p.d / p.heads;
-  assertShape(Number.isInteger(dh) && dh % 4 === 0 && dh >= 4 && dh <= 64, p.label,
-    `head dim d/heads = ${p.d}/${p.heads} must be a multiple of 4 in 4..64`);
+  const { min, max, multiple } = HEAD_DIM;
+  assertShape(Number.isInteger(dh) && dh % multiple === 0 && dh >= min && dh <= max, p.label,
+    `head dim d/heads = ${p.d}/${p.heads} must be a multiple of ${multiple} in ${min}..${max}`);
   assertShape(p.seqLen > 0 && p.ntok > 0 && p.ntok % p.seqLen === 0, p.label,
     `${p.ntok} tokens are not whole sequences of ${p.seqLen}`);
   const key = attentionKey(dh);

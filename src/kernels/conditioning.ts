@@ -4,13 +4,13 @@
 import code from '../../shaders/conditioning.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
 import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
+import { MAX_FOURIER_DIM } from '../model/arch';
 import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
 
-export const FOURIER_DIM = 256;
 const WG = 64;
 
 /** f_i = exp(−ln(10000)·i/half) for i < half, rounded to f32 (PyTorch computes it in f32). */
-export function fourierFreqs(dim = FOURIER_DIM): Float32Array {
+export function fourierFreqs(dim: number): Float32Array {
   const half = dim / 2;
   return Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
 }
@@ -23,16 +23,17 @@ export interface FourierParams {
   coefStride: number;
   out: BufferArg; // [B, dim]: cos half, then sin half
   batch: number;
-  dim?: number; // even, ≤ 256; default 256
+  dim: number; // architecture.fourier_dim: a multiple of 8, ≤ MAX_FOURIER_DIM
 }
 
 export function prepareFourier(device: GPUDevice, p: FourierParams): KernelOp {
-  const dim = p.dim ?? FOURIER_DIM;
-  assertShape(dim % 8 === 0 && dim <= 256 && p.batch > 0, p.label, `dim ${dim} must be a multiple of 8, ≤ 256`);
+  const dim = p.dim;
+  assertShape(dim > 0 && dim % 8 === 0 && dim <= MAX_FOURIER_DIM && p.batch > 0, p.label,
+    `dim ${dim} must be a multiple of 8, ≤ ${MAX_FOURIER_DIM}`);
   const key = 'fourier_embed_v1_f32';
   const layout = getBindGroupLayout(device, 'fourier', ['uniform', 'read', 'rw']);
   const pipeline = getComputePipeline(device, { key, shader: 'conditioning', code, layout, entryPoint: 'fourier_embed' });
-  const u = new UniformWriter(4 + 128).u32(0, p.batch).u32(1, dim / 2).u32(2, p.coefOffset).u32(3, p.coefStride);
+  const u = new UniformWriter(4 + MAX_FOURIER_DIM / 2).u32(0, p.batch).u32(1, dim / 2).u32(2, p.coefOffset).u32(3, p.coefStride);
   fourierFreqs(dim).forEach((f, i) => u.f32(4 + i, f));
   const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.coef, p.out]);
   const workgroups: [number, number, number] = [ceilDiv(p.batch * dim / 2, WG), 1, 1];
@@ -40,7 +41,7 @@ export function prepareFourier(device: GPUDevice, p: FourierParams): KernelOp {
 }
 
 /** CPU reference, rounding the argument to f32 as the kernel and PyTorch do. */
-export function fourierRef(cNoise: ArrayLike<number>, dim = FOURIER_DIM): Float32Array {
+export function fourierRef(cNoise: ArrayLike<number>, dim: number): Float32Array {
   const half = dim / 2, f = fourierFreqs(dim);
   const out = new Float32Array(cNoise.length * dim);
   for (let b = 0; b < cNoise.length; b++) {

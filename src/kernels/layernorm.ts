@@ -1,10 +1,9 @@
-// LayerNorm (no affine, eps 1e-6) fused with adaLN modulate. Kernel: shaders/layernorm.wgsl.
+// LayerNorm (no affine; eps from model.json, 1e-6) fused with adaLN modulate. Kernel: shaders/layernorm.wgsl.
 import code from '../../shaders/layernorm.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
 import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
 import { assertShape, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
 
-export const LN_EPS = 1e-6;
 const WG = 64;
 
 export interface LayerNormParams {
@@ -15,6 +14,7 @@ export interface LayerNormParams {
   mod: BufferArg;
   n: number;
   d: number;
+  eps: number; // added to the variance (architecture.layernorm_eps)
   rowsPerImage: number; // token rows per image: image of row n is floor(n / rowsPerImage)
   modStride: number; // elements between images in mod (6d for a block's adaLN)
   shiftOffset: number; // element offset of image 0's shift vector (block: 0 or 3d; final: 0)
@@ -23,10 +23,11 @@ export interface LayerNormParams {
 
 export function prepareLayerNorm(device: GPUDevice, p: LayerNormParams): KernelOp {
   assertShape(p.n > 0 && p.d > 0 && p.rowsPerImage > 0, p.label, `bad shape N=${p.n} d=${p.d}`);
-  const key = `layernorm_modulate_v1_f32_wg${WG}`;
+  assertShape(p.eps > 0 && Number.isFinite(p.eps), p.label, `eps ${p.eps} must be a positive number`);
+  const key = `layernorm_modulate_v1_f32_wg${WG}_eps${p.eps}`;
   const layout = getBindGroupLayout(device, 'layernorm', ['uniform', 'read', 'read', 'rw']);
   const pipeline = getComputePipeline(device, {
-    key, shader: 'layernorm', code, layout, entryPoint: 'layernorm_modulate', constants: { WG },
+    key, shader: 'layernorm', code, layout, entryPoint: 'layernorm_modulate', constants: { WG, EPS: p.eps },
   });
   const workgroups = grid2d(p.n);
   const u = new UniformWriter(8).u32(0, p.n).u32(1, p.d).u32(2, p.rowsPerImage).u32(3, p.modStride)
@@ -46,7 +47,7 @@ export function layerNormRef(x: Float32Array, mod: Float32Array,
     mean /= d;
     let v = 0;
     for (let i = 0; i < d; i++) v += (x[r * d + i] - mean) ** 2;
-    const rstd = 1 / Math.sqrt(v / d + LN_EPS);
+    const rstd = 1 / Math.sqrt(v / d + p.eps);
     const mb = Math.floor(r / p.rowsPerImage) * p.modStride;
     for (let i = 0; i < d; i++) {
       out[r * d + i] = (x[r * d + i] - mean) * rstd * (1 + mod[mb + p.scaleOffset + i]) + mod[mb + p.shiftOffset + i];

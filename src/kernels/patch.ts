@@ -3,6 +3,7 @@
 import code from '../../shaders/patch.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
 import { dummyBuffer, getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
+import { inputChannels, tokensPerRegion } from '../model/arch';
 import { prepareLinear } from './linear';
 import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
 
@@ -23,16 +24,8 @@ export interface Tiling {
 export type PrevMode = 'none' | 'read' | 'zero';
 const PREV_ID: Record<PrevMode, number> = { none: 0, read: 1, zero: 2 };
 
-export function tokensPerRegion(t: Pick<Tiling, 'region' | 'patch'>): number {
-  return (t.region / t.patch) ** 2;
-}
-
 export function tokenCount(t: Tiling): number {
   return t.batch * (t.height / t.region) * (t.width / t.region) * tokensPerRegion(t);
-}
-
-export function inputChannels(prev: PrevMode): number {
-  return prev === 'none' ? 5 : 8;
 }
 
 function checkTiling(t: Tiling, label: string): void {
@@ -75,7 +68,7 @@ export function preparePatchGather(device: GPUDevice, p: PatchGatherParams): Ker
   const key = 'patch_gather_v1_f32';
   const layout = getBindGroupLayout(device, 'patch_gather', ['uniform', 'read', 'read', 'read', 'rw']);
   const pipeline = getComputePipeline(device, { key, shader: 'patch', code, layout, entryPoint: 'patch_gather' });
-  const total = tokenCount(p) * inputChannels(p.prev) * p.patch * p.patch;
+  const total = tokenCount(p) * inputChannels(p.prev !== 'none') * p.patch * p.patch;
   const { u, workgroups } = tilingUniforms(p, total);
   u.u32(6, PREV_ID[p.prev]).u32(7, xImages).u32(8, p.cinOffset).u32(9, p.cinStride);
   const { uniform, bindGroup } = makeBindings(device, p.label, layout, u,
@@ -118,7 +111,7 @@ export interface PatchEmbedParams extends PatchGatherParams {
 
 /** Gather → Linear(Cin·p², d) + GELU → Linear(d, d) + positional table: three ops in order. */
 export function preparePatchEmbed(device: GPUDevice, p: PatchEmbedParams): KernelOp[] {
-  const n = tokenCount(p), kIn = inputChannels(p.prev) * p.patch * p.patch;
+  const n = tokenCount(p), kIn = inputChannels(p.prev !== 'none') * p.patch * p.patch;
   return [
     preparePatchGather(device, { ...p, label: `${p.label}.gather` }),
     prepareLinear(device, { label: `${p.label}.0`, x: p.out, w: p.w1, b: p.b1, y: p.hidden, n, k: kIn, m: p.d, epilogue: 'gelu' }),
@@ -176,7 +169,7 @@ function forEachPatchPixel(t: Tiling, fn: (n: number, b: number, pix: number, sr
 export function patchGatherRef(t: Tiling, prev: PrevMode, x: Float32Array, cin: ArrayLike<number>,
   fprev?: Float32Array, xImages = t.batch): Float32Array {
   const { height: H, width: W, patch: p } = t;
-  const cinCount = inputChannels(prev), pp = p * p, hw = H * W;
+  const cinCount = inputChannels(prev !== 'none'), pp = p * p, hw = H * W;
   const out = new Float32Array(tokenCount(t) * cinCount * pp);
   forEachPatchPixel(t, (n, b, pix, src, ys, xs) => {
     const base = n * cinCount * pp + pix;

@@ -3,6 +3,7 @@
 import { ModelLoadError } from './errors.ts';
 import { expectedTensors, type ModelJson } from './format.ts';
 import { parseSafetensors } from './safetensors.ts';
+import { validateModelJson } from './validate.ts';
 
 export interface LoadedModel {
   meta: ModelJson;
@@ -15,23 +16,13 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 export function parseModelJson(text: string, what = 'model.json'): ModelJson {
-  let m: ModelJson;
+  let m: unknown;
   try {
     m = JSON.parse(text);
   } catch (e) {
     throw new ModelLoadError(`${what} is not valid JSON (${(e as Error).message})`);
   }
-  if (m?.format !== 'lego-diffusion/1') throw new ModelLoadError(`${what}: format is ${JSON.stringify(m?.format)}, expected "lego-diffusion/1"`);
-  const a = m.architecture;
-  if (!a || !Array.isArray(a.bricks) || a.bricks.length === 0) throw new ModelLoadError(`${what}: architecture.bricks is missing or empty`);
-  if (a.d % a.heads !== 0 || a.d % 4 !== 0) throw new ModelLoadError(`${what}: d = ${a.d} must be a multiple of 4 and of heads = ${a.heads}`);
-  for (const [k, b] of a.bricks.entries()) {
-    if (!(b.region > 0 && b.patch > 0 && b.depth >= 0 && b.region % b.patch === 0)) {
-      throw new ModelLoadError(`${what}: brick ${k} has region ${b.region}, patch ${b.patch}: the region must be a multiple of the patch`);
-    }
-  }
-  if (!m.weights?.sha256) throw new ModelLoadError(`${what}: weights.sha256 is missing`);
-  return m;
+  return validateModelJson(m, what);
 }
 
 /** Check the weights' hash, then every tensor's name, shape and dtype against the architecture. */

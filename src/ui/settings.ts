@@ -1,5 +1,6 @@
 // Generation settings and their place in the page URL (shareable, reproducible links).
 import type { BrickSetting, Sampler } from '../engine/types.ts';
+import { maxRegion } from '../model/arch.ts';
 import type { ModelJson } from '../model/format.ts';
 
 export interface Settings {
@@ -28,20 +29,15 @@ export function defaultSettings(model = DEFAULT_MODEL): Settings {
   };
 }
 
-/** Side of the largest region: canvases are multiples of it. */
-export function sizeUnit(meta: ModelJson): number {
-  return Math.max(...meta.architecture.bricks.map((b) => b.region));
-}
-
 /** Valid widths/heights: multiples of the largest region, up to LIMITS.sizeTiles of them. */
 export function validSizes(meta: ModelJson): number[] {
-  const u = sizeUnit(meta);
+  const u = maxRegion(meta.architecture);
   return Array.from({ length: LIMITS.sizeTiles }, (_, i) => (i + 1) * u);
 }
 
 /** Presets in units of the largest region: squares and panoramas. */
 export function sizePresets(meta: ModelJson): { label: string; width: number; height: number }[] {
-  const u = sizeUnit(meta);
+  const u = maxRegion(meta.architecture);
   return [[1, 1], [2, 2], [4, 1], [8, 2], [1, 4]].map(([w, h]) => ({
     label: `${w * u}×${h * u}${w > h ? ' panorama' : h > w ? ' tall' : ''}`, width: w * u, height: h * u,
   }));
@@ -52,7 +48,7 @@ const clampInt = (v: number, lo: number, hi: number, dflt: number) =>
 
 /** Makes settings valid for a model: sizes snapped to the grid, labels it knows, one setting per brick. */
 export function fitToModel(s: Settings, meta: ModelJson): Settings {
-  const u = sizeUnit(meta);
+  const u = maxRegion(meta.architecture);
   const snap = (v: number) => clampInt(Math.round(v / u) * u, u, u * LIMITS.sizeTiles, u);
   const n = meta.architecture.bricks.length;
   const bricks = Array.from({ length: n }, (_, k) => s.bricks[k] ?? { enabled: true, skip: null });
