@@ -7,8 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { acquireDevice } from '../src/gpu/device.ts';
-import { createNodeGpu, NO_ADAPTER_HELP } from '../src/gpu/node.ts';
+import { acquireNodeDevice } from '../src/gpu/node.ts';
 import { LegoEngine } from '../src/engine/engine.ts';
 import type { BrickSetting } from '../src/engine/types.ts';
 import { loadModel, parseModelJson } from '../src/model/load.ts';
@@ -174,12 +173,7 @@ async function main() {
 
   // 2. Node: Dawn on SwiftShader.
   if (o.platforms.includes('node')) {
-    let ctx;
-    try {
-      ctx = await acquireDevice({ gpu: await createNodeGpu(), label: 'bench' });
-    } catch (e) {
-      throw new Error(`${NO_ADAPTER_HELP}\n(${(e as Error).message})`);
-    }
+    const ctx = await acquireNodeDevice({ label: 'bench' });
     report.platforms.node = { adapter: ctx.adapterName, fallback: ctx.isFallback, runtime: `Node ${process.version}, Dawn (npm webgpu)` };
     const engine = await LegoEngine.create(ctx, model);
     const d: EngineDriver = {

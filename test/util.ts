@@ -60,7 +60,7 @@ export function allClose(out: ArrayLike<number>, ref: ArrayLike<number>,
 /** Throws with allClose's report unless close. */
 export function expectClose(out: ArrayLike<number>, ref: ArrayLike<number>, tol: { atol?: number; rtol?: number }, what = ''): void {
   const r = allClose(out, ref, tol);
-  if (!r.ok) throw new Error(`${what ? what + ': ' : ''}${r.message}`);
+  if (!r.ok) throw new Error(`${what ? `${what}: ` : ''}${r.message}`);
 }
 
 /** Prepares and runs ops inside error scopes; fails on any validation error. */

@@ -39,11 +39,12 @@ interface Snapshot {
 }
 
 const snapshot = (page: Page): Promise<Snapshot> => page.evaluate(() => {
-  const s = (globalThis as { __lego?: { session?: any } }).__lego?.session;
+  type Session = { phase: string; download?: { from: string }; result?: { totalMs: number }; notices?: { title: string; text: string }[] };
+  const s = (globalThis as { __lego?: { session?: Session } }).__lego?.session;
   if (!s) return { phase: 'no-app', done: false, notices: [] };
   return {
     phase: s.phase, from: s.download?.from, done: Boolean(s.result), totalMs: s.result?.totalMs,
-    notices: (s.notices ?? []).map((n: { title: string; text: string }) => `${n.title}: ${n.text}`),
+    notices: (s.notices ?? []).map((n) => `${n.title}: ${n.text}`),
   };
 }).catch(() => ({ phase: 'navigating', done: false, notices: [] }));
 

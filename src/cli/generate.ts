@@ -97,7 +97,7 @@ async function main() {
   process.stderr.write('\n');
   writeFileSync(v.out!, encodeGrid(res.images));
   const share = engine.brickCost(width, height);
-  const measured = res.brickMs && res.brickMs.some((x) => x > 0);
+  const measured = res.brickMs?.some((x) => x > 0);
   const perBrick = measured ? res.brickMs! : share.map((s) => s * res.totalMs);
   console.log(`wrote ${v.out} (${opts.batch} × ${width}×${height}) in ${(res.totalMs / 1000).toFixed(2)} s: ` +
     `${(res.totalMs / opts.steps).toFixed(1)} ms/step, ${res.evaluations} evaluations, ${res.dispatches} dispatches, ` +

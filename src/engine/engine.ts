@@ -1,7 +1,7 @@
 // The LEGO engine: generates images with a loaded model on a WebGPU device (browser or Node).
 // One network evaluation = one command submission; no readback inside a step but the preview.
 import { readFloat32 } from '../gpu/buffers.ts';
-import { DeviceLostError, type GpuContext } from '../gpu/device.ts';
+import type { DeviceLostError, GpuContext } from '../gpu/device.ts';
 import { edmCoefTable, setStepTimes } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
 import { brickCostShares, maxRegion } from '../model/arch.ts';

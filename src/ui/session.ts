@@ -1,7 +1,7 @@
 // The page's one piece of state that is not a setting: GPU device, model, engine, the running
 // generation, notices. A Lit reactive controller: every change re-renders the host.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { acquireDevice, DeviceLostError, type GpuContext } from '../gpu/device.ts';
+import { acquireDevice, type DeviceLostError, type GpuContext } from '../gpu/device.ts';
 import { loadModel, type LoadedModel } from '../model/load.ts';
 import { labelVector } from '../model/labels.ts';
 import type { BrickSetting, GenerateResult, ImageBatch, StepInfo } from '../engine/types.ts';

@@ -3,8 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionsError, LegoEngine } from '../../src/engine/engine';
 import type { GenerateOptions } from '../../src/engine/types';
-import { acquireDevice, DeviceLostError } from '../../src/gpu/device';
-import { createNodeGpu } from '../../src/gpu/node';
+import { DeviceLostError } from '../../src/gpu/device';
+import { acquireNodeDevice } from '../../src/gpu/node';
 import { UnknownWordError } from '../../src/model/labels';
 import type { LoadedModel } from '../../src/model/load';
 import { getTestGpu } from '../gpu';
@@ -104,13 +104,13 @@ describe('LegoEngine', () => {
   });
 
   it('reports a lost device, and a new engine serves the same weights without reloading', async () => {
-    const ctx = await acquireDevice({ gpu: await createNodeGpu(), label: 'doomed', onUncapturedError: () => undefined });
+    const ctx = await acquireNodeDevice({ label: 'doomed', onUncapturedError: () => undefined });
     const doomed = await LegoEngine.create(ctx, model);
     const ok = await doomed.generate(base);
     const run = doomed.generate({ ...base, steps: 8, onStep: (s) => { if (s.step === 1) ctx.device.destroy(); } });
     await expect(run).rejects.toBeInstanceOf(DeviceLostError);
     await expect(doomed.generate(base)).rejects.toBeInstanceOf(DeviceLostError);
-    const ctx2 = await acquireDevice({ gpu: await createNodeGpu(), label: 'replacement' });
+    const ctx2 = await acquireNodeDevice({ label: 'replacement' });
     const again = await (await LegoEngine.create(ctx2, model)).generate(base);
     expect(differs(ok.raw, again.raw)).toBe(0);
     ctx2.device.destroy();

@@ -27,7 +27,7 @@ async function check(seed: number, n: number, k: number, m: number, epilogue: Li
     () => [prepareLinear(device, { label: 'test.linear', ...bufs, ...params })]);
   const out = await download(device, bufs.y, n * m);
   const ref = linearRef(x, w, b, n, k, m, { ...params, y: y0, aux });
-  expectClose(out, ref, TOL, linearKey(params) + ` ${n}×${k}→${m}`);
+  expectClose(out, ref, TOL, `${linearKey(params)} ${n}×${k}→${m}`);
 }
 
 describe('linear', () => {
