@@ -44,10 +44,6 @@ class LegoConfig:
         return max(b.region for b in self.bricks)
 
 
-def gelu(x):
-    return Fn.gelu(x, approximate="tanh")
-
-
 def layer_norm(x):
     return Fn.layer_norm(x, x.shape[-1:], eps=1e-6)
 

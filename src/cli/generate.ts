@@ -4,11 +4,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { acquireDevice } from '../gpu/device.ts';
-import { createNodeGpu } from '../gpu/node.ts';
-import { LegoEngine, LIMITS } from '../engine/engine.ts';
+import { LegoEngine } from '../engine/engine.ts';
+import { LIMITS, validateOptions } from '../engine/options.ts';
 import { parseSkip } from '../engine/schedule.ts';
 import type { BrickSetting, GenerateOptions } from '../engine/types.ts';
+import { acquireNodeDevice } from '../gpu/node.ts';
+import { labelVector } from '../model/labels.ts';
 import { loadModel, parseModelJson } from '../model/load.ts';
 import { encodeGrid } from './png.ts';
 
@@ -17,7 +18,7 @@ const HELP = `usage: npm run generate -- [options]
   --size WxH         canvas, multiples of the largest region (default 32x32; e.g. 64x64, 128x32)
   --steps N          sampling steps ${LIMITS.steps.join('–')} (default 18)
   --sampler S        heun | euler (default heun)
-  --cfg W            guidance scale, 1 = none (default 2)
+  --cfg W            guidance scale ${LIMITS.guidance.join('–')}, 1 = none (default 2)
   --category NAME    e.g. "Animals & Nature" (default: any)
   --style NAME       google | twitter (default: any)
   --prompt TEXT      words of emoji names, e.g. "smiling cat"
@@ -42,7 +43,7 @@ function parse(argv: string[]) {
       model: { type: 'string', default: 'public/models/lego-emoji-32' },
       size: { type: 'string', default: '32x32' }, steps: { type: 'string', default: '18' },
       sampler: { type: 'string', default: 'heun' }, cfg: { type: 'string', default: '2' },
-      category: { type: 'string' }, class: { type: 'string' }, style: { type: 'string' }, prompt: { type: 'string' },
+      category: { type: 'string' }, style: { type: 'string' }, prompt: { type: 'string' },
       bricks: { type: 'string' }, skip: { type: 'string', multiple: true }, 'no-shift': { type: 'boolean' },
       seed: { type: 'string', default: '0' }, batch: { type: 'string', default: '1' }, out: { type: 'string', default: 'out.png' },
       help: { type: 'boolean', short: 'h' },
@@ -80,15 +81,18 @@ async function main() {
   const { values: v, width, height, cfg } = parse(process.argv.slice(2));
   if (v.help) return console.log(HELP);
   const meta = parseModelJson(readFileSync(join(v.model!, 'model.json'), 'utf8'), join(v.model!, 'model.json'));
-  const model = await loadModel(meta, new Uint8Array(readFileSync(join(v.model!, meta.weights.file))));
-  const ctx = await acquireDevice({ gpu: await createNodeGpu(), label: 'cli' });
-  const engine = await LegoEngine.create(ctx, model);
   const bricks = brickSettings(meta.architecture.bricks.length, v.bricks, v.skip);
   const opts: GenerateOptions = {
     width, height, steps: int('steps', v.steps!), sampler: v.sampler as GenerateOptions['sampler'], cfg,
     seed: int('seed', v.seed!), batch: int('batch', v.batch!), bricks, shiftTiling: !v['no-shift'],
-    labels: { category: v.category ?? v.class ?? null, style: v.style ?? null, prompt: v.prompt ?? '' },
+    labels: { category: v.category ?? null, style: v.style ?? null, prompt: v.prompt ?? '' },
   };
+  // Every option is checked before the weights are read and a device is acquired.
+  validateOptions(opts, meta.architecture);
+  labelVector(meta.labels, opts.labels, meta.architecture.label_dim);
+  const model = await loadModel(meta, new Uint8Array(readFileSync(join(v.model!, meta.weights.file))));
+  const ctx = await acquireNodeDevice({ label: 'cli' });
+  const engine = await LegoEngine.create(ctx, model);
   console.error(`${meta.name}: ${meta.param_count.toLocaleString()} params on ${ctx.adapterName}${ctx.isFallback ? ' (software adapter: slow)' : ''}`);
   const res = await engine.generate({
     ...opts,

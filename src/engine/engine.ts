@@ -7,17 +7,14 @@ import { labelVector } from '../model/labels.ts';
 import { brickCostShares, maxRegion } from '../model/arch.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { gaussianNoise } from './noise.ts';
+import { InvalidOptionsError, validateBricks, validateOptions } from './options.ts';
 import { Plan, type PlanKey, type StepKind } from './plan.ts';
 import { BrickTimer } from './timer.ts';
 import { activeBricks, edmSigmas } from './schedule.ts';
 import type { BrickSetting, GenerateOptions, GenerateResult, ImageBatch } from './types.ts';
 import { checkWeightsFit, GpuWeights } from './weights.ts';
 
-export const LIMITS = { steps: [1, 64], batch: [1, 8], maxSide: 1024 } as const;
-
-export class InvalidOptionsError extends Error {
-  override name = 'InvalidOptionsError';
-}
+export { InvalidOptionsError, LIMITS } from './options.ts';
 
 export class LegoEngine {
   private readonly weights: GpuWeights;
@@ -65,25 +62,12 @@ export class LegoEngine {
 
   /** Changes which bricks run; a running generation uses it from its next network evaluation. */
   setBricks(bricks: BrickSetting[]): void {
-    if (bricks.length !== this.arch.bricks.length) throw new InvalidOptionsError(`expected ${this.arch.bricks.length} brick settings, got ${bricks.length}`);
-    if (!bricks.some((b) => b.enabled)) throw new InvalidOptionsError('at least one brick must be enabled');
+    validateBricks(bricks, this.arch);
     this.settings = bricks.map((b) => ({ enabled: b.enabled, skip: b.skip ? [b.skip[0], b.skip[1]] : null }));
   }
 
   validate(o: GenerateOptions): void {
-    const r = this.maxRegion;
-    const sizes = `multiples of ${r} up to ${LIMITS.maxSide} (e.g. ${r}×${r}, ${2 * r}×${2 * r}, ${4 * r}×${r})`;
-    for (const [name, v] of [['width', o.width], ['height', o.height]] as const) {
-      if (!Number.isInteger(v) || v <= 0 || v % r !== 0 || v > LIMITS.maxSide) throw new InvalidOptionsError(`${name} ${v} is not a valid canvas size: use ${sizes}`);
-    }
-    const range = (name: string, v: number, [lo, hi]: readonly number[]) => {
-      if (!Number.isInteger(v) || v < lo || v > hi) throw new InvalidOptionsError(`${name} must be an integer in ${lo}–${hi}, got ${v}`);
-    };
-    range('steps', o.steps, LIMITS.steps);
-    range('batch', o.batch, LIMITS.batch);
-    if (!Number.isFinite(o.cfg) || o.cfg < 0 || o.cfg > 20) throw new InvalidOptionsError(`guidance must be in 0–20, got ${o.cfg}`);
-    if (o.sampler !== 'heun' && o.sampler !== 'euler') throw new InvalidOptionsError(`sampler must be "heun" or "euler", got "${o.sampler}"`);
-    if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new InvalidOptionsError(`seed must be an integer in 0–4294967295, got ${o.seed}`);
+    validateOptions(o, this.arch);
   }
 
   private getPlan(key: PlanKey): Plan {

@@ -77,11 +77,6 @@ export function getComputePipeline(device: GPUDevice, spec: PipelineSpec): GPUCo
   return p;
 }
 
-/** The variant keys compiled so far on this device (for diagnostics and benchmarks). */
-export function cachedPipelineKeys(device: GPUDevice): string[] {
-  return [...cachesFor(device).pipelines.keys()];
-}
-
 /** A small zeroed storage buffer to fill bindings a variant does not read. */
 export function dummyBuffer(device: GPUDevice): GPUBuffer {
   const c = cachesFor(device);

@@ -11,7 +11,7 @@ const WG = 64;
 /** Layout of the per-image EDM coefficient table [images, 4] that kernels read scalars from. */
 export const EDM_COEF = { stride: 4, cSkip: 0, cOut: 1, cIn: 2, cNoise: 3 } as const;
 
-/** [c_skip, c_out, c_in, c_noise] per image for noise levels σ_b (DESIGN.md §2). */
+/** [c_skip, c_out, c_in, c_noise] per image for noise levels σ_b (EDM preconditioning; docs/model-spec.md). */
 export function edmCoefTable(sigmas: ArrayLike<number>, sigmaData = 0.5): Float32Array {
   const out = new Float32Array(sigmas.length * EDM_COEF.stride);
   for (let b = 0; b < sigmas.length; b++) {

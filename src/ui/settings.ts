@@ -1,4 +1,6 @@
 // Generation settings and their place in the page URL (shareable, reproducible links).
+import { LIMITS as ENGINE_LIMITS } from '../engine/options.ts';
+import { parseSkipWindow } from '../engine/schedule.ts';
 import type { BrickSetting, Sampler } from '../engine/types.ts';
 import { maxRegion } from '../model/arch.ts';
 import type { ModelJson } from '../model/format.ts';
@@ -20,7 +22,8 @@ export interface Settings {
 }
 
 export const DEFAULT_MODEL = `${import.meta.env?.BASE_URL ?? '/'}models/lego-emoji-32/`;
-export const LIMITS = { steps: [1, 64], cfg: [1, 10], batch: [1, 8], sizeTiles: 8 } as const;
+/** The engine's limits, and how many multiples of the largest region the size picker offers. */
+export const LIMITS = { ...ENGINE_LIMITS, sizeTiles: 8 } as const;
 
 export function defaultSettings(model = DEFAULT_MODEL): Settings {
   return {
@@ -84,13 +87,6 @@ export function toQuery(s: Settings): string {
   return q.toString();
 }
 
-function parseSkip(text: string | undefined): [number, number] | null {
-  const m = /^([\d.]+)-([\d.]+)$/.exec(text ?? '');
-  if (!m) return null;
-  const [a, b] = [Number(m[1]), Number(m[2])].map((v) => Math.min(1, Math.max(0, v)));
-  return b > a ? [a, b] : null;
-}
-
 export function fromQuery(search: string, base = defaultSettings()): Settings {
   const q = new URLSearchParams(search);
   const num = (k: string, d: number) => (q.has(k) ? Number(q.get(k)) : d);
@@ -103,13 +99,13 @@ export function fromQuery(search: string, base = defaultSettings()): Settings {
     height: clampInt(num('h', base.height), 0, 1 << 14, base.height),
     steps: clampInt(num('steps', base.steps), LIMITS.steps[0], LIMITS.steps[1], base.steps),
     sampler: q.get('sampler') === 'euler' ? 'euler' : q.get('sampler') === 'heun' ? 'heun' : base.sampler,
-    cfg: Math.min(LIMITS.cfg[1], Math.max(LIMITS.cfg[0], Number.isFinite(num('cfg', base.cfg)) ? num('cfg', base.cfg) : base.cfg)),
+    cfg: Math.min(LIMITS.guidance[1], Math.max(LIMITS.guidance[0], Number.isFinite(num('cfg', base.cfg)) ? num('cfg', base.cfg) : base.cfg)),
     seed: clampInt(num('seed', base.seed), 0, 0xffffffff, base.seed),
     batch: clampInt(num('batch', base.batch), LIMITS.batch[0], LIMITS.batch[1], base.batch),
     category: q.get('category') || base.category,
     style: q.get('style') || base.style,
     prompt: q.get('prompt') ?? base.prompt,
-    bricks: Array.from({ length: n }, (_, k) => ({ enabled: enabled[k] !== '0', skip: parseSkip(skips[k]) })),
+    bricks: Array.from({ length: n }, (_, k) => ({ enabled: enabled[k] !== '0', skip: parseSkipWindow(skips[k] ?? '') })),
     shift: q.get('shift') !== '0',
   };
 }

@@ -13,7 +13,10 @@ import { loadTinyModel } from '../engine/fixture';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'lego-cli-'));
-const cli = (args: string[]) => run('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/generate.ts', '--model', 'test/fixtures/tiny', ...args]);
+const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  run('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/generate.ts', '--model', 'test/fixtures/tiny', ...args], { env });
+// No Vulkan driver: the CLI must reject bad arguments before it looks for a device.
+const NO_GPU = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' };
 const args = ['--size', '32x16', '--steps', '3', '--batch', '2', '--seed', '5', '--cfg', '1.5', '--category', 'Food', '--prompt', 'red heart', '--skip', '3:0.5-1.0'];
 
 describe('npm run generate', () => {
@@ -47,9 +50,13 @@ describe('npm run generate', () => {
     [['--bricks', '0,1'], /bricks are numbered 1–3/],
     [['--prompt', 'smilng cat'], /unknown word "smilng" \(did you mean "smiling"\?\)/],
     [['--steps', 'many'], /--steps must be an integer/],
+    [['--steps', '65'], /steps must be an integer in 1–64, got 65/],
+    [['--cfg', '11'], /guidance must be a number in 0–10, got 11/],
+    [['--category', 'Nope'], /unknown category "Nope"/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
-  ])('rejects %j with a clear message', async (bad, message) => {
-    const err = await cli([...bad, '--out', join(dir, 'bad.png')]).then(() => null, (e) => e);
+    [['--class', 'Food'], /Unknown option '--class'/],
+  ])('rejects %j with a clear message, before looking for a GPU', async (bad, message) => {
+    const err = await cli([...bad, '--out', join(dir, 'bad.png')], NO_GPU).then(() => null, (e) => e);
     expect(err?.code).toBe(2);
     expect(err.stderr).toMatch(message);
   });
