@@ -7,7 +7,8 @@ import { acquireNodeDevice } from '../src/gpu/node';
 import { createStorageBuffer, readFloat32 } from '../src/gpu/buffers';
 import { prepareLinear, type LinearVersion } from '../src/kernels/linear';
 import { runOps, type KernelOp } from '../src/kernels/op';
-import { allClose, randArray, rng } from '../test/util';
+import { allClose } from '../tools/close';
+import { randArray, rng } from '../tools/random';
 
 const SHAPES: [number, number, number][] = [[4096, 192, 576], [4096, 192, 768], [4096, 192, 192], [4096, 768, 192]];
 const VERSIONS: LinearVersion[] = ['v1_naive', 'v2', 'v3'];

@@ -11,7 +11,7 @@ import { acquireNodeDevice } from '../src/gpu/node.ts';
 import { LegoEngine } from '../src/engine/engine.ts';
 import type { BrickSetting } from '../src/engine/types.ts';
 import { loadModel, parseModelJson } from '../src/model/load.ts';
-import { launchChromium } from './lib/browser.ts';
+import { launchChromium } from '../tools/chromium.ts';
 import { childrenCpuMs, selfCpuMs, withCpu } from './lib/cpu.ts';
 import {
   brickSubsets, caseKey, CFG, evalFlops, FULL_STEPS, skipSettings, timeEngine, timeFullRun, warmEngine,

@@ -144,15 +144,3 @@ export async function timeFullRun(engine: LegoEngine, canvas: Canvas, batch: num
   });
   return { ms: res.totalMs, evaluations: res.evaluations, stepMs: res.stepMs };
 }
-
-/** Largest |a − b| and the RMS of b, for output checks. */
-export function compare(a: ArrayLike<number>, b: ArrayLike<number>): { maxAbs: number; rms: number; n: number } {
-  if (a.length !== b.length) throw new Error(`length ${a.length} ≠ ${b.length}`);
-  let maxAbs = 0, ss = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= maxAbs)) maxAbs = Number.isNaN(d) ? Infinity : d;
-    ss += b[i] * b[i];
-  }
-  return { maxAbs, rms: Math.sqrt(ss / a.length), n: a.length };
-}

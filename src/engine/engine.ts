@@ -134,8 +134,9 @@ export class LegoEngine {
       if (heun) evaluate(i, t[i + 1], 'x_next', 'heun-correct');
       await this.settle();
       const preview = o.preview ? toImages(await readFloat32(device, plan.denoised, B * plan.perImage), B, o.width, o.height) : undefined;
+      const x = o.traceX ? await readFloat32(device, plan.x, B * plan.perImage) : undefined;
       stepMs.push(performance.now() - t0);
-      o.onStep?.({ step: i + 1, steps: o.steps, sigma: t[i], ms: stepMs[i], active, preview });
+      o.onStep?.({ step: i + 1, steps: o.steps, sigma: t[i], ms: stepMs[i], active, preview, x });
     }
     const raw = await readFloat32(device, plan.x, B * plan.perImage);
     const brickMs = this.timer ? await this.timer.read() : undefined;

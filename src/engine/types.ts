@@ -26,6 +26,8 @@ export interface GenerateOptions {
   shiftTiling?: boolean;
   /** Read back the denoised estimate after each step for a live preview. */
   preview?: boolean;
+  /** Read back the sampler state x after each step (StepInfo.x; parity tests). */
+  traceX?: boolean;
   signal?: AbortSignal;
   onStep?: (info: StepInfo) => void;
 }
@@ -44,6 +46,7 @@ export interface StepInfo {
   ms: number; // wall time of this step
   active: number[]; // bricks that ran this step
   preview?: ImageBatch;
+  x?: Float32Array; // with traceX: x_{step} [B, 3, H, W]
 }
 
 export interface GenerateResult {

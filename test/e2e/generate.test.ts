@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { LegoEngine } from '../../src/engine/engine';
 import { loadModel, parseModelJson } from '../../src/model/load';
+import { maxAbsDiff } from '../../tools/close';
 import { getTestGpu } from '../gpu';
 import { ARTIFACTS, ROOT, TINY_URL } from './harness';
 import { useApp } from './use-app';
@@ -25,11 +26,6 @@ beforeAll(async () => {
 
 const image = (st: AppState, i = 0) => Uint8Array.from(st.result!.images[i]);
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 function spread(rgba: Uint8Array): number {
   let lo = 255, hi = 0;
@@ -68,7 +64,7 @@ describe('generating in the browser', () => {
     expect(img.length).toBe(16 * 16 * 4);
     expect(spread(img)).toBeGreaterThan(30);
     // Both sides run SwiftShader in f32; different builds may round differently: allow 2/255.
-    expect(maxDiff(img, await nodeImage())).toBeLessThanOrEqual(2);
+    expect(maxAbsDiff(img, await nodeImage())).toBeLessThanOrEqual(2);
     await expect(page.getByTestId('step').innerText()).resolves.toBe(`Step ${SETTINGS.steps} / ${SETTINGS.steps}`);
     await expect(page.getByTestId('download').count()).resolves.toBe(1);
     await mkdir(ARTIFACTS, { recursive: true });
@@ -81,7 +77,7 @@ describe('generating in the browser', () => {
     expect(url).toMatch(/bricks=111/);
     await page.goto(url);
     await waitPhase(page, ['ready']);
-    expect(maxDiff(image(await generate(page)), image(first))).toBe(0);
+    expect(maxAbsDiff(image(await generate(page)), image(first))).toBe(0);
   });
 
   it('downloads a PNG', async () => {
@@ -112,7 +108,7 @@ describe('generating in the browser', () => {
     const toggled = await generate(page);
     const active = await page.evaluate(() => (globalThis as any).__active as number[][]);
     expect(active).toEqual([[0, 1, 2], [0, 1, 2], ...Array(sized.steps - 2).fill([0, 1])]);
-    expect(maxDiff(image(toggled), image(full))).toBeGreaterThan(10);
+    expect(maxAbsDiff(image(toggled), image(full))).toBeGreaterThan(10);
     const later = (st: AppState) => median(st.result!.stepMs.slice(2));
     console.log(`ms/step after step 2: all bricks ${later(full).toFixed(1)}, top brick off ${later(toggled).toFixed(1)}`);
     expect(later(toggled)).toBeLessThan(later(full));
@@ -137,7 +133,7 @@ describe('generating in the browser', () => {
     await expect(page.getByTestId('unknown-word').count()).resolves.toBe(0);
     expect(new URL(page.url()).searchParams.get('prompt')).toBe('heart smiling');
     const worded = await generate(page);
-    expect(maxDiff(image(worded), image(first))).toBeGreaterThan(0);
+    expect(maxAbsDiff(image(worded), image(first))).toBeGreaterThan(0);
   });
 
   it('cancels a run', async () => {
@@ -158,7 +154,7 @@ describe('generating in the browser', () => {
     await waitNotice(page, 'lost'); // a warning at first; recovery can replace it before the poll sees it
     const st = await waitPhase(page, ['ready']);
     expect(st.notices.find((n) => n.id === 'lost')?.title).toBe('Recovered from a GPU reset');
-    expect(maxDiff(image(await generate(page)), image(first))).toBe(0);
+    expect(maxAbsDiff(image(await generate(page)), image(first))).toBe(0);
   });
 
   it('recovers when the device is lost in the middle of a run', async () => {
@@ -175,6 +171,6 @@ describe('generating in the browser', () => {
     await waitNotice(page, 'lost');
     const st = await waitPhase(page, ['ready']);
     expect(st.notices.find((n) => n.id === 'lost')?.title).toBe('Recovered from a GPU reset');
-    expect(maxDiff(image(await generate(page)), image(first))).toBe(0);
+    expect(maxAbsDiff(image(await generate(page)), image(first))).toBe(0);
   });
 });

@@ -1,12 +1,13 @@
 // Saves docs/screenshot.png (for the README): the built app with the shipped model, after a
 // generation. Run: npx tsx test/e2e/screenshot.ts ["w=128&h=32&steps=12&…"] (needs public/models/).
 import { join } from 'node:path';
-import { launchBrowser, ROOT, startApp } from './harness.ts';
+import { launchChromium } from '../../tools/chromium.ts';
+import { ROOT, startApp } from './harness.ts';
 import { generate, waitPhase } from './page.ts';
 
 const query = process.argv[2] ?? 'w=32&h=32&steps=12&sampler=euler&cfg=2&batch=4&seed=5&category=Smileys+%26+Emotion';
 const app = await startApp();
-const browser = await launchBrowser();
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${app.origin}/?${query}`);

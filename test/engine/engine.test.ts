@@ -7,6 +7,7 @@ import { DeviceLostError } from '../../src/gpu/device';
 import { acquireNodeDevice } from '../../src/gpu/node';
 import { UnknownWordError } from '../../src/model/labels';
 import type { LoadedModel } from '../../src/model/load';
+import { maxAbsDiff } from '../../tools/close';
 import { getTestGpu } from '../gpu';
 import { loadTinyModel } from './fixture';
 
@@ -16,11 +17,6 @@ const base: GenerateOptions = {
   bricks: [{ enabled: true }, { enabled: true }, { enabled: true }],
 };
 
-function differs(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe('LegoEngine', () => {
   let model: LoadedModel, engine: LegoEngine;
@@ -33,8 +29,8 @@ describe('LegoEngine', () => {
     const a = await engine.generate(base);
     const b = await engine.generate(base);
     const c = await engine.generate({ ...base, seed: 4 });
-    expect(differs(a.raw, b.raw)).toBe(0);
-    expect(differs(a.raw, c.raw)).toBeGreaterThan(0.1);
+    expect(maxAbsDiff(a.raw, b.raw)).toBe(0);
+    expect(maxAbsDiff(a.raw, c.raw)).toBeGreaterThan(0.1);
     expect(a.images.images[0].length).toBe(16 * 16 * 4);
   });
 
@@ -42,7 +38,7 @@ describe('LegoEngine', () => {
     for (const cfg of [1, 3]) {
       const plain = await engine.generate({ ...base, cfg, labels: { category: 'Animals' } });
       const worded = await engine.generate({ ...base, cfg, labels: { category: 'Animals', prompt: 'smiling, red-heart' } });
-      expect(differs(plain.raw, worded.raw)).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(plain.raw, worded.raw)).toBeGreaterThan(1e-3);
     }
   });
 
@@ -50,8 +46,8 @@ describe('LegoEngine', () => {
     const all = await engine.generate(base);
     const skipped = await engine.generate({ ...base, bricks: [{ enabled: true }, { enabled: true }, { enabled: true, skip: [0.5, 1] }] });
     const off = await engine.generate({ ...base, bricks: [{ enabled: true }, { enabled: false }, { enabled: true }] });
-    expect(differs(all.raw, skipped.raw)).toBeGreaterThan(1e-3);
-    expect(differs(all.raw, off.raw)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(all.raw, skipped.raw)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(all.raw, off.raw)).toBeGreaterThan(1e-3);
     expect(skipped.dispatches).toBeLessThan(all.dispatches);
     expect(off.dispatches).toBeLessThan(skipped.dispatches);
   });
@@ -67,7 +63,7 @@ describe('LegoEngine', () => {
     });
     expect(steps).toEqual([[0, 1, 2], [0, 1, 2], [0, 1], [0, 1]]);
     const planned = await engine.generate({ ...base, bricks: [{ enabled: true }, { enabled: true }, { enabled: true, skip: [0.5, 1] }] });
-    expect(differs(live.raw, planned.raw)).toBeLessThan(1e-6); // same as skipping the top brick for the last half
+    expect(maxAbsDiff(live.raw, planned.raw)).toBeLessThan(1e-6); // same as skipping the top brick for the last half
   });
 
   it('cancels with an AbortSignal and stays usable', async () => {
@@ -78,7 +74,7 @@ describe('LegoEngine', () => {
     expect(seen).toBe(2);
     const after = await engine.generate(base);
     const fresh = await engine.generate(base);
-    expect(differs(after.raw, fresh.raw)).toBe(0);
+    expect(maxAbsDiff(after.raw, fresh.raw)).toBe(0);
   });
 
   it('guided Heun on a non-square canvas with batch 2, with previews each step', async () => {
@@ -88,7 +84,7 @@ describe('LegoEngine', () => {
     expect(r.evaluations).toBe(2 * base.steps - 1);
     expect(previews).toEqual([2, 2, 2, 2]);
     expect(r.images.width).toBe(32);
-    expect(differs(r.raw.subarray(0, 3 * 512), r.raw.subarray(3 * 512))).toBeGreaterThan(0.1); // two different images
+    expect(maxAbsDiff(r.raw.subarray(0, 3 * 512), r.raw.subarray(3 * 512))).toBeGreaterThan(0.1); // two different images
     expect(engine.allocatedBytes).toBeGreaterThan(model.meta.param_count * 4);
   });
 
@@ -112,7 +108,7 @@ describe('LegoEngine', () => {
     await expect(doomed.generate(base)).rejects.toBeInstanceOf(DeviceLostError);
     const ctx2 = await acquireNodeDevice({ label: 'replacement' });
     const again = await (await LegoEngine.create(ctx2, model)).generate(base);
-    expect(differs(ok.raw, again.raw)).toBe(0);
+    expect(maxAbsDiff(ok.raw, again.raw)).toBe(0);
     ctx2.device.destroy();
   });
 });
