@@ -155,12 +155,14 @@ export class LegoEngine {
     plan.writeLabels(labels, true);
     plan.writeCoefficients(edmCoefTable(sigmas, this.model.meta.edm.sigma_data));
     plan.bricks.forEach((b) => b.setShift(shift[0], shift[1]));
+    const enc = device.createCommandEncoder({ label: 'evaluate' });
+    plan.encodeEvaluation(enc, 'x', active, null); // every brick keeps its own F_k
+    device.queue.submit([enc.finish()]);
     const out: Float32Array[] = [];
     for (const k of active) {
-      const enc = device.createCommandEncoder({ label: 'evaluate' });
-      plan.encodeEvaluation(enc, 'x', active.filter((j) => j <= k), null);
-      plan.encodeDenoise(enc, k);
-      device.queue.submit([enc.finish()]);
+      const dk = device.createCommandEncoder({ label: `evaluate.D${k}` });
+      plan.encodeDenoise(dk, k);
+      device.queue.submit([dk.finish()]);
       out.push(await readFloat32(device, plan.denoised, x.length));
     }
     return out;
