@@ -16,7 +16,6 @@ struct Params {
   _pad: u32,
 }
 
-override WG: u32 = 64u; // threads per row; a power of two
 override EPS: f32; // added to the variance: architecture.layernorm_eps
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -40,7 +39,7 @@ fn workgroup_sum(v: f32, lid: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn layernorm_modulate(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.y * P.grid_x + wid.x;
+  let row = workgroup_index(wid, P.grid_x); // one workgroup of WG threads (a power of two) per row
   if (row >= P.n) { return; } // uniform per workgroup
   let d = P.d;
   let base = row * d;

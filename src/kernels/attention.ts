@@ -1,11 +1,9 @@
 // Region attention: softmax(q·kᵀ/√dh)·v per (sequence, head) over packed qkv. Kernel: shaders/attention.wgsl.
 import code from '../../shaders/attention.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
+import { getBindGroupLayout, getComputePipeline, WORKGROUP_SIZE as WG } from '../gpu/pipelines';
 import { HEAD_DIM } from '../model/arch';
 import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
-
-const WG = 64;
 
 export interface AttentionParams {
   label: string;

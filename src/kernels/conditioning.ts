@@ -3,11 +3,9 @@
 // (the second one with the 'add' epilogue onto y_emb), then SiLU(c) feeds every adaLN linear.
 import code from '../../shaders/conditioning.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
+import { getBindGroupLayout, getComputePipeline, WORKGROUP_SIZE as WG } from '../gpu/pipelines';
 import { MAX_FOURIER_DIM } from '../model/arch';
 import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
-
-const WG = 64;
 
 /** f_i = exp(−ln(10000)·i/half) for i < half, rounded to f32 (PyTorch computes it in f32). */
 export function fourierFreqs(dim: number): Float32Array {

@@ -1,10 +1,8 @@
 // LayerNorm (no affine; eps from model.json, 1e-6) fused with adaLN modulate. Kernel: shaders/layernorm.wgsl.
 import code from '../../shaders/layernorm.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
+import { getBindGroupLayout, getComputePipeline, WORKGROUP_SIZE as WG } from '../gpu/pipelines';
 import { assertShape, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
-
-const WG = 64;
 
 export interface LayerNormParams {
   label: string;
@@ -27,7 +25,7 @@ export function prepareLayerNorm(device: GPUDevice, p: LayerNormParams): KernelO
   const key = `layernorm_modulate_v1_f32_wg${WG}_eps${p.eps}`;
   const layout = getBindGroupLayout(device, 'layernorm', ['uniform', 'read', 'read', 'rw']);
   const pipeline = getComputePipeline(device, {
-    key, shader: 'layernorm', code, layout, entryPoint: 'layernorm_modulate', constants: { WG, EPS: p.eps },
+    key, shader: 'layernorm', code, layout, entryPoint: 'layernorm_modulate', constants: { EPS: p.eps },
   });
   const workgroups = grid2d(p.n);
   const u = new UniformWriter(8).u32(0, p.n).u32(1, p.d).u32(2, p.rowsPerImage).u32(3, p.modStride)

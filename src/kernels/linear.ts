@@ -16,11 +16,11 @@ interface Variant { entryPoint: string; tag: string; rows: number; cols: number;
 
 function variant(version: LinearVersion, k: number): Variant {
   const vec4 = k % 4 === 0;
-  if (version === 'v1_naive') return { entryPoint: 'linear_naive', tag: 'v1_naive', rows: 1, cols: 1, wgX: 64, wgY: 1 };
+  if (version === 'v1_naive') return { entryPoint: 'linear_v1_naive', tag: 'v1_naive', rows: 1, cols: 1, wgX: 64, wgY: 1 };
   if (version === 'v3' && vec4) return { entryPoint: 'linear_v3_vec4', tag: 'v3_16x8_vec4', rows: 16, cols: 8, wgX: 8, wgY: 8 };
   return vec4
-    ? { entryPoint: 'linear_vec4', tag: 'v2_4x4_vec4', rows: 4, cols: 4, wgX: 16, wgY: 4 }
-    : { entryPoint: 'linear_scalar', tag: 'v2_4x4_scalar', rows: 4, cols: 4, wgX: 16, wgY: 4 };
+    ? { entryPoint: 'linear_v2_vec4', tag: 'v2_4x4_vec4', rows: 4, cols: 4, wgX: 16, wgY: 4 }
+    : { entryPoint: 'linear_v2_scalar', tag: 'v2_4x4_scalar', rows: 4, cols: 4, wgX: 16, wgY: 4 };
 }
 
 export interface LinearParams {
@@ -44,8 +44,7 @@ export interface LinearParams {
 
 export function linearKey(p: Pick<LinearParams, 'k' | 'epilogue' | 'version'>): string {
   const v = variant(p.version ?? LINEAR_VERSION, p.k);
-  const wg = v.entryPoint === 'linear_naive' ? '' : `_wg${v.wgX}x${v.wgY}`;
-  return `linear_${v.tag}_${p.epilogue ?? 'none'}_f32${wg}`;
+  return `linear_${v.tag}_${p.epilogue ?? 'none'}_f32_wg${v.wgX}x${v.wgY}`;
 }
 
 export function prepareLinear(device: GPUDevice, p: LinearParams): KernelOp {
@@ -58,10 +57,9 @@ export function prepareLinear(device: GPUDevice, p: LinearParams): KernelOp {
   const v = variant(p.version ?? LINEAR_VERSION, p.k);
   const key = linearKey(p);
   const layout = getBindGroupLayout(device, 'linear', ['uniform', 'read', 'read', 'read', 'rw', 'read']);
-  const naive = v.entryPoint === 'linear_naive';
   const pipeline = getComputePipeline(device, {
     key, shader: 'linear', code, layout, entryPoint: v.entryPoint,
-    constants: naive ? { EPILOGUE: EPILOGUE_ID[epi] } : { EPILOGUE: EPILOGUE_ID[epi], WG_X: v.wgX, WG_Y: v.wgY },
+    constants: { EPILOGUE: EPILOGUE_ID[epi], WG_X: v.wgX, WG_Y: v.wgY },
   });
   const u = new UniformWriter(8)
     .u32(0, p.n).u32(1, p.k).u32(2, p.m)

@@ -68,6 +68,11 @@ export class UniformWriter {
   }
 }
 
+/** Rewrites slots [first, first + count) of an op's uniform buffer from `u` (e.g. between steps). */
+export function updateUniforms(queue: GPUQueue, op: KernelOp, u: UniformWriter, first: number, count = 1): void {
+  queue.writeBuffer(op.uniform, first * 4, u.data, first * 4, count * 4);
+}
+
 /** Creates the op's uniform buffer and bind group: binding 0 = uniforms, then `buffers` in order. */
 export function makeBindings(device: GPUDevice, label: string, layout: GPUBindGroupLayout,
   uniforms: UniformWriter, buffers: readonly BufferArg[]): { uniform: GPUBuffer; bindGroup: GPUBindGroup } {

@@ -2,12 +2,10 @@
 // (through the linear kernel), and the final fold (token outputs → canvas). Kernel: shaders/patch.wgsl.
 import code from '../../shaders/patch.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { dummyBuffer, getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
+import { dummyBuffer, getBindGroupLayout, getComputePipeline, WORKGROUP_SIZE as WG } from '../gpu/pipelines';
 import { inputChannels, tokensPerRegion } from '../model/arch';
 import { prepareLinear } from './linear';
-import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
-
-const WG = 64;
+import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, updateUniforms, type KernelOp } from './op';
 
 /** Canvas tiling of one brick: region r, patch p, canvas H×W (multiples of r), shift (sy, sx). */
 export interface Tiling {
@@ -37,12 +35,18 @@ function checkTiling(t: Tiling, label: string): void {
 
 const mod = (a: number, n: number) => ((a % n) + n) % n;
 
+/** Uniform slots of Params in shaders/patch.wgsl. */
+const SLOT = {
+  height: 0, width: 1, region: 2, patch: 3, shiftY: 4, shiftX: 5, prev: 6, xImages: 7, cinOffset: 8, cinStride: 9,
+  gridX: 10, total: 11,
+} as const;
+
 function tilingUniforms(t: Tiling, total: number): { u: UniformWriter; workgroups: [number, number, number] } {
   const workgroups = grid2d(ceilDiv(total, WG));
   const u = new UniformWriter(12)
-    .u32(0, t.height).u32(1, t.width).u32(2, t.region).u32(3, t.patch)
-    .u32(4, mod(t.shiftY ?? 0, t.height)).u32(5, mod(t.shiftX ?? 0, t.width))
-    .u32(10, workgroups[0]).u32(11, total);
+    .u32(SLOT.height, t.height).u32(SLOT.width, t.width).u32(SLOT.region, t.region).u32(SLOT.patch, t.patch)
+    .u32(SLOT.shiftY, mod(t.shiftY ?? 0, t.height)).u32(SLOT.shiftX, mod(t.shiftX ?? 0, t.width))
+    .u32(SLOT.gridX, workgroups[0]).u32(SLOT.total, total);
   return { u, workgroups };
 }
 
@@ -70,7 +74,7 @@ export function preparePatchGather(device: GPUDevice, p: PatchGatherParams): Ker
   const pipeline = getComputePipeline(device, { key, shader: 'patch', code, layout, entryPoint: 'patch_gather' });
   const total = tokenCount(p) * inputChannels(p.prev !== 'none') * p.patch * p.patch;
   const { u, workgroups } = tilingUniforms(p, total);
-  u.u32(6, PREV_ID[p.prev]).u32(7, xImages).u32(8, p.cinOffset).u32(9, p.cinStride);
+  u.u32(SLOT.prev, PREV_ID[p.prev]).u32(SLOT.xImages, xImages).u32(SLOT.cinOffset, p.cinOffset).u32(SLOT.cinStride, p.cinStride);
   const { uniform, bindGroup } = makeBindings(device, p.label, layout, u,
     [p.fprev ?? dummyBuffer(device), p.x, p.coef, p.out]);
   return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
@@ -78,7 +82,8 @@ export function preparePatchGather(device: GPUDevice, p: PatchGatherParams): Ker
 
 /** Rewrites the shift of a prepared gather or fold (e.g. half-region shifts on alternate steps). */
 export function setPatchShift(queue: GPUQueue, op: KernelOp, t: Pick<Tiling, 'height' | 'width'>, shiftY: number, shiftX: number): void {
-  queue.writeBuffer(op.uniform, 16, new Uint32Array([mod(shiftY, t.height), mod(shiftX, t.width)]));
+  const u = new UniformWriter(12).u32(SLOT.shiftY, mod(shiftY, t.height)).u32(SLOT.shiftX, mod(shiftX, t.width));
+  updateUniforms(queue, op, u, SLOT.shiftY, 2);
 }
 
 export interface PatchFoldParams extends Tiling {
