@@ -14,7 +14,7 @@ import { loadModel, parseModelJson } from '../src/model/load.ts';
 import { launchChromium } from '../tools/chromium.ts';
 import { childrenCpuMs, selfCpuMs, withCpu } from './lib/cpu.ts';
 import {
-  brickSubsets, caseKey, CFG, evalFlops, FULL_STEPS, skipSettings, timeEngine, timeFullRun, warmEngine,
+  brickSubsets, caseKey, evalFlops, GUIDANCE, FULL_STEPS, skipSettings, timeEngine, timeFullRun, warmEngine,
   type Canvas, type EngineCase, type EngineTiming,
 } from './lib/cases.ts';
 import type { IoMeta, PytorchTimings } from './lib/io.ts';
@@ -155,7 +155,7 @@ async function main() {
     date: new Date().toISOString(), mode: o.quick ? 'quick' : 'full', argv: process.argv.slice(2),
     host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', node: process.version, loadAverage: { start: load0, end: NaN } },
     model: { name: meta.name, params: meta.param_count, sha256: meta.weights.sha256, bricks: meta.architecture.bricks, d: meta.architecture.d },
-    settings: { steps: o.steps, reps: o.reps, rounds: o.rounds, cfg: CFG, fullSteps: FULL_STEPS, ortThreads: o.ortThreads },
+    settings: { steps: o.steps, reps: o.reps, rounds: o.rounds, cfg: GUIDANCE, fullSteps: FULL_STEPS, ortThreads: o.ortThreads },
     skipSettings: skipSettings(nBricks), engine: {}, warmMs: {}, fullChecks: [], platforms: {},
     flops: Object.fromEntries(o.canvases.map((c) => [`${c.width}x${c.height}`,
       Object.fromEntries(brickSubsets(nBricks).map((a) => [a.join(''), evalFlops(meta.architecture, c, a)]))])),
@@ -224,7 +224,7 @@ async function main() {
         await page.close();
       }
       if (o.ttfi) {
-        const s = { width: 32, height: 32, batch: 1, steps: o.ttfiSteps, sampler: o.ttfiSampler, cfg: CFG };
+        const s = { width: 32, height: 32, batch: 1, steps: o.ttfiSteps, sampler: o.ttfiSampler, cfg: GUIDANCE };
         ttfi = await timeToFirstImage(browser, o.model, s, log);
         report.ttfi = { settings: s, runs: ttfi };
         for (const r of ttfi) log(`ttfi ${r.kind}: ready ${r.readyMs} ms, first image ${r.firstImageMs} ms (weights from ${r.weightsFrom})`);

@@ -29,7 +29,7 @@ export interface EngineTiming {
 }
 
 /** The guidance scale used everywhere: the conditional and unconditional halves run as one batch. */
-export const CFG = 2;
+export const GUIDANCE = 2;
 /** The sampler a full image is priced at: EDM Heun, 18 steps = 35 network evaluations (the app's default). */
 export const FULL_STEPS = 18;
 
@@ -110,7 +110,7 @@ export const LABELS = { category: null, style: null, prompt: '' };
 export async function warmEngine(engine: LegoEngine, c: EngineCase): Promise<number> {
   const n = engine.model.meta.architecture.bricks.length;
   const r = await engine.generate({
-    width: c.width, height: c.height, steps: 1, sampler: 'euler', cfg: CFG, seed: 1, batch: c.batch,
+    width: c.width, height: c.height, steps: 1, sampler: 'euler', guidance: GUIDANCE, seed: 1, batch: c.batch,
     labels: LABELS, bricks: bricksFor(n, c.active),
   });
   return r.totalMs;
@@ -127,7 +127,7 @@ export async function timeEngine(engine: LegoEngine, c: EngineCase, steps: numbe
   let evaluations = 0, dispatches = 0;
   for (let r = 0; r < reps; r++) {
     const res = await engine.generate({
-      width: c.width, height: c.height, steps, sampler: 'euler', cfg: CFG, seed: 2 + r, batch: c.batch,
+      width: c.width, height: c.height, steps, sampler: 'euler', guidance: GUIDANCE, seed: 2 + r, batch: c.batch,
       labels: LABELS, bricks: bricksFor(n, c.active),
     });
     runs.push(res.totalMs / res.evaluations);
@@ -140,7 +140,7 @@ export async function timeEngine(engine: LegoEngine, c: EngineCase, steps: numbe
 /** A full generation as the app runs it (Heun, guidance): wall ms, for checking the priced estimate. */
 export async function timeFullRun(engine: LegoEngine, canvas: Canvas, batch: number, bricks: BrickSetting[], steps = FULL_STEPS) {
   const res = await engine.generate({
-    width: canvas.width, height: canvas.height, steps, sampler: 'heun', cfg: CFG, seed: 5, batch, labels: LABELS, bricks,
+    width: canvas.width, height: canvas.height, steps, sampler: 'heun', guidance: GUIDANCE, seed: 5, batch, labels: LABELS, bricks,
   });
   return { ms: res.totalMs, evaluations: res.evaluations, stepMs: res.stepMs };
 }

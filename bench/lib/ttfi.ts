@@ -100,7 +100,7 @@ export async function timeToFirstImage(browser: Browser, modelDir: string, s: Tt
   try {
     const q = new URLSearchParams({
       model: `/models/${name}/`, w: String(s.width), h: String(s.height), steps: String(s.steps), sampler: s.sampler,
-      cfg: String(s.cfg), batch: String(s.batch), seed: '1',
+      guidance: String(s.cfg), batch: String(s.batch), seed: '1',
     });
     const url = `${app.origin}/?${q}`;
     const page = await ctx.newPage();

@@ -85,7 +85,7 @@ export class LegoEngine {
     this.validate(o);
     this.setBricks(o.bricks);
     const labels = labelVector(this.model.meta.labels, o.labels, this.arch.label_dim);
-    const guided = o.cfg !== 1;
+    const guided = o.guidance !== 1;
     this.running = true;
     try {
       return await this.run(o, labels, guided);
@@ -101,7 +101,7 @@ export class LegoEngine {
     const edm = this.model.meta.edm;
     const t = edmSigmas(o.steps, edm);
     plan.writeLabels(labels);
-    plan.setGuidance(o.cfg);
+    plan.setGuidance(o.guidance);
     const noise = (o.noise ?? gaussianNoise(o.seed, B * plan.perImage)).map((v) => v * t[0]);
     device.queue.writeBuffer(plan.x, 0, noise);
     const shiftable = o.shiftTiling && (o.width > this.maxRegion || o.height > this.maxRegion);
@@ -152,7 +152,7 @@ export class LegoEngine {
     const { device } = this.ctx;
     const plan = this.getPlan({ width, height, batch: sigmas.length, guided: false });
     device.queue.writeBuffer(plan.x, 0, x as Float32Array<ArrayBuffer>);
-    plan.writeLabels(labels, true);
+    plan.writeLabelRows(labels);
     plan.writeCoefficients(edmCoefTable(sigmas, this.model.meta.edm.sigma_data));
     plan.bricks.forEach((b) => b.setShift(shift[0], shift[1]));
     const enc = device.createCommandEncoder({ label: 'evaluate' });

@@ -11,7 +11,7 @@ export class InvalidOptionsError extends Error {
 }
 
 type Checked = Pick<GenerateOptions, 'width' | 'height' | 'steps' | 'batch' | 'sampler' | 'seed' | 'bricks'> &
-  Partial<Pick<GenerateOptions, 'cfg'>>;
+  Partial<Pick<GenerateOptions, 'guidance'>>;
 
 /** Throws InvalidOptionsError naming the first option that this architecture or LIMITS rejects. */
 export function validateOptions(o: Checked, arch: Architecture): void {
@@ -29,7 +29,7 @@ export function validateOptions(o: Checked, arch: Architecture): void {
   };
   range('steps', o.steps, LIMITS.steps);
   range('batch', o.batch, LIMITS.batch);
-  if (o.cfg !== undefined) range('guidance', o.cfg, LIMITS.guidance, false);
+  if (o.guidance !== undefined) range('guidance', o.guidance, LIMITS.guidance, false);
   if (o.sampler !== 'heun' && o.sampler !== 'euler') throw new InvalidOptionsError(`sampler must be "heun" or "euler", got "${o.sampler}"`);
   range('seed', o.seed, [0, 0xffffffff]);
   validateBricks(o.bricks, arch);

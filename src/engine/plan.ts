@@ -111,9 +111,14 @@ export class Plan {
     if (this.key.guided) this.denoiseOps.forEach((op) => setGuidance(this.device.queue, op, w));
   }
 
-  /** One label vector for the batch, or one per image ([B, L]); the unconditional half stays zero. */
-  writeLabels(labels: Float32Array, perImage = false): void {
-    for (let b = 0; b < (perImage ? 1 : this.key.batch); b++) this.device.queue.writeBuffer(this.labels, b * labels.byteLength, labels as Float32Array<ArrayBuffer>);
+  /** One label vector [L] for every image of the batch; the unconditional half stays zero. */
+  writeLabels(labels: Float32Array): void {
+    for (let b = 0; b < this.key.batch; b++) this.writeLabelRows(labels, b);
+  }
+
+  /** Label rows [n, L] from image `first` on (one per image). */
+  writeLabelRows(rows: Float32Array, first = 0): void {
+    this.device.queue.writeBuffer(this.labels, first * rows.byteLength, rows as Float32Array<ArrayBuffer>);
   }
 
   writeCoefficients(table: Float32Array): void {

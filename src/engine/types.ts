@@ -15,7 +15,7 @@ export interface GenerateOptions {
   height: number;
   steps: number; // 1–64
   sampler: Sampler;
-  cfg: number; // guidance scale; 1 = no guidance (no unconditional half)
+  guidance: number; // classifier-free guidance scale w; 1 = none (no unconditional half)
   seed: number; // uint32
   /** Initial N(0, 1) noise [batch, 3, H, W] instead of the seeded draw (parity tests, reproductions). */
   noise?: Float32Array;

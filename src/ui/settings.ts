@@ -11,7 +11,7 @@ export interface Settings {
   height: number;
   steps: number;
   sampler: Sampler;
-  cfg: number;
+  guidance: number;
   seed: number;
   batch: number;
   category: string | null; // null: any
@@ -27,7 +27,7 @@ export const LIMITS = { ...ENGINE_LIMITS, sizeTiles: 8 } as const;
 
 export function defaultSettings(model = DEFAULT_MODEL): Settings {
   return {
-    model, width: 0, height: 0, steps: 18, sampler: 'heun', cfg: 2, seed: 1, batch: 4,
+    model, width: 0, height: 0, steps: 18, sampler: 'heun', guidance: 2, seed: 1, batch: 4,
     category: null, style: null, prompt: '', bricks: [], shift: true,
   };
 }
@@ -75,7 +75,7 @@ export function toQuery(s: Settings): string {
   q.set('h', String(s.height));
   q.set('steps', String(s.steps));
   q.set('sampler', s.sampler);
-  q.set('cfg', String(s.cfg));
+  q.set('guidance', String(s.guidance));
   q.set('seed', String(s.seed));
   q.set('batch', String(s.batch));
   if (s.category) q.set('category', s.category);
@@ -99,7 +99,7 @@ export function fromQuery(search: string, base = defaultSettings()): Settings {
     height: clampInt(num('h', base.height), 0, 1 << 14, base.height),
     steps: clampInt(num('steps', base.steps), LIMITS.steps[0], LIMITS.steps[1], base.steps),
     sampler: q.get('sampler') === 'euler' ? 'euler' : q.get('sampler') === 'heun' ? 'heun' : base.sampler,
-    cfg: Math.min(LIMITS.guidance[1], Math.max(LIMITS.guidance[0], Number.isFinite(num('cfg', base.cfg)) ? num('cfg', base.cfg) : base.cfg)),
+    guidance: Math.min(LIMITS.guidance[1], Math.max(LIMITS.guidance[0], Number.isFinite(num('guidance', base.guidance)) ? num('guidance', base.guidance) : base.guidance)),
     seed: clampInt(num('seed', base.seed), 0, 0xffffffff, base.seed),
     batch: clampInt(num('batch', base.batch), LIMITS.batch[0], LIMITS.batch[1], base.batch),
     category: q.get('category') || base.category,

@@ -17,7 +17,7 @@ const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
   run('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/generate.ts', '--model', 'test/fixtures/tiny', ...args], { env });
 // No Vulkan driver: the CLI must reject bad arguments before it looks for a device.
 const NO_GPU = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' };
-const args = ['--size', '32x16', '--steps', '3', '--batch', '2', '--seed', '5', '--cfg', '1.5', '--category', 'Food', '--prompt', 'red heart', '--skip', '3:0.5-1.0'];
+const args = ['--size', '32x16', '--steps', '3', '--batch', '2', '--seed', '5', '--guidance', '1.5', '--category', 'Food', '--prompt', 'red heart', '--skip', '3:0.5-1.0'];
 
 describe('npm run generate', () => {
   it('writes a PNG grid equal to the engine images, the same bytes for the same seed', async () => {
@@ -32,7 +32,7 @@ describe('npm run generate', () => {
     expect([png.width, png.height]).toEqual([2 * 32 + 2, 16]); // two images side by side, 2-pixel gutter
     const engine = await LegoEngine.create(await getTestGpu(), await loadTinyModel());
     const ref = await engine.generate({
-      width: 32, height: 16, steps: 3, batch: 2, seed: 5, cfg: 1.5, sampler: 'heun', shiftTiling: true,
+      width: 32, height: 16, steps: 3, batch: 2, seed: 5, guidance: 1.5, sampler: 'heun', shiftTiling: true,
       labels: { category: 'Food', prompt: 'red heart' },
       bricks: [{ enabled: true }, { enabled: true }, { enabled: true, skip: [0.5, 1] }],
     });
@@ -51,10 +51,11 @@ describe('npm run generate', () => {
     [['--prompt', 'smilng cat'], /unknown word "smilng" \(did you mean "smiling"\?\)/],
     [['--steps', 'many'], /--steps must be an integer/],
     [['--steps', '65'], /steps must be an integer in 1–64, got 65/],
-    [['--cfg', '11'], /guidance must be a number in 0–10, got 11/],
+    [['--guidance', '11'], /guidance must be a number in 0–10, got 11/],
     [['--category', 'Nope'], /unknown category "Nope"/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['--class', 'Food'], /Unknown option '--class'/],
+    [['--cfg', '2'], /Unknown option '--cfg'/],
   ])('rejects %j with a clear message, before looking for a GPU', async (bad, message) => {
     const err = await cli([...bad, '--out', join(dir, 'bad.png')], NO_GPU).then(() => null, (e) => e);
     expect(err?.code).toBe(2);

@@ -16,7 +16,7 @@ import { generate, waitNotice, waitPhase, type AppState } from './page';
 
 const env = useApp();
 let page: Page;
-const SETTINGS = { w: 16, h: 16, steps: 4, sampler: 'euler', cfg: 1, batch: 1, seed: 7 } as const;
+const SETTINGS = { w: 16, h: 16, steps: 4, sampler: 'euler', guidance: 1, batch: 1, seed: 7 } as const;
 const query = (extra: Record<string, string | number> = {}) =>
   new URLSearchParams(Object.entries({ model: TINY_URL, ...SETTINGS, ...extra }).map(([k, v]) => [k, String(v)])).toString();
 
@@ -43,7 +43,7 @@ async function nodeImage(): Promise<Uint8ClampedArray> {
   const engine = await LegoEngine.create(await getTestGpu(), model);
   try {
     const res = await engine.generate({
-      width: SETTINGS.w, height: SETTINGS.h, steps: SETTINGS.steps, sampler: SETTINGS.sampler, cfg: SETTINGS.cfg,
+      width: SETTINGS.w, height: SETTINGS.h, steps: SETTINGS.steps, sampler: SETTINGS.sampler, guidance: SETTINGS.guidance,
       seed: SETTINGS.seed, batch: SETTINGS.batch, labels: { category: null, style: null, prompt: '' },
       bricks: meta.architecture.bricks.map(() => ({ enabled: true, skip: null })), shiftTiling: true,
     });

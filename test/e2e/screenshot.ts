@@ -5,7 +5,7 @@ import { launchChromium } from '../../tools/chromium.ts';
 import { ROOT, startApp } from './harness.ts';
 import { generate, waitPhase } from './page.ts';
 
-const query = process.argv[2] ?? 'w=32&h=32&steps=12&sampler=euler&cfg=2&batch=4&seed=5&category=Smileys+%26+Emotion';
+const query = process.argv[2] ?? 'w=32&h=32&steps=12&sampler=euler&guidance=2&batch=4&seed=5&category=Smileys+%26+Emotion';
 const app = await startApp();
 const browser = await launchChromium();
 try {

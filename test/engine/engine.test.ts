@@ -12,7 +12,7 @@ import { getTestGpu } from '../gpu';
 import { loadTinyModel } from './fixture';
 
 const base: GenerateOptions = {
-  width: 16, height: 16, steps: 4, sampler: 'euler', cfg: 1, seed: 3, batch: 1,
+  width: 16, height: 16, steps: 4, sampler: 'euler', guidance: 1, seed: 3, batch: 1,
   labels: { category: 'Animals', prompt: 'cat' },
   bricks: [{ enabled: true }, { enabled: true }, { enabled: true }],
 };
@@ -35,9 +35,9 @@ describe('LegoEngine', () => {
   });
 
   it('a prompt changes the output, under guidance as without', async () => {
-    for (const cfg of [1, 3]) {
-      const plain = await engine.generate({ ...base, cfg, labels: { category: 'Animals' } });
-      const worded = await engine.generate({ ...base, cfg, labels: { category: 'Animals', prompt: 'smiling, red-heart' } });
+    for (const guidance of [1, 3]) {
+      const plain = await engine.generate({ ...base, guidance, labels: { category: 'Animals' } });
+      const worded = await engine.generate({ ...base, guidance, labels: { category: 'Animals', prompt: 'smiling, red-heart' } });
       expect(maxAbsDiff(plain.raw, worded.raw)).toBeGreaterThan(1e-3);
     }
   });
@@ -79,7 +79,7 @@ describe('LegoEngine', () => {
 
   it('guided Heun on a non-square canvas with batch 2, with previews each step', async () => {
     const previews: number[] = [];
-    const r = await engine.generate({ ...base, width: 32, height: 16, sampler: 'heun', cfg: 2.5, batch: 2, preview: true,
+    const r = await engine.generate({ ...base, width: 32, height: 16, sampler: 'heun', guidance: 2.5, batch: 2, preview: true,
       onStep: (s) => previews.push(s.preview!.images.length) });
     expect(r.evaluations).toBe(2 * base.steps - 1);
     expect(previews).toEqual([2, 2, 2, 2]);

@@ -47,7 +47,7 @@ describe('engine parity with the PyTorch reference', () => {
     const hot = (group: keyof typeof groups) => [...vec.subarray(...groups[group])].flatMap((v, i) => (v === 1 ? [i] : []));
     const states: Float32Array[] = [];
     const res = await engine.generate({
-      width: W, height: H, steps: meta.heun.steps, sampler: 'heun', cfg: meta.heun.cfg, seed: 0, batch: meta.batch,
+      width: W, height: H, steps: meta.heun.steps, sampler: 'heun', guidance: meta.heun.cfg, seed: 0, batch: meta.batch,
       noise: tensors.get('heun.noise')!, bricks: model.meta.architecture.bricks.map(() => ({ enabled: true })),
       labels: {
         category: categories[hot('category')[0]] ?? null,
