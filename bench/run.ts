@@ -19,7 +19,8 @@ import {
 } from './lib/cases.ts';
 import type { IoMeta, PytorchTimings } from './lib/io.ts';
 import { renderMarkdown, type BenchReport, type FullRunCheck } from './lib/report.ts';
-import { buildPage, ROOT, serveStatic } from './lib/serve.ts';
+import { ROOT } from '../tools/app.ts';
+import { buildPage, serveStatic } from './lib/serve.ts';
 import { timeToFirstImage, type TtfiRun } from './lib/ttfi.ts';
 
 const HELP = `usage: npm run bench -- [options]
