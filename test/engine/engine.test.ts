@@ -88,6 +88,17 @@ describe('LegoEngine', () => {
     expect(engine.allocatedBytes).toBeGreaterThan(model.meta.param_count * 4);
   });
 
+  it('uses the LayerNorm eps of model.json', async () => {
+    // Token rows have variance O(1): eps 0.5 instead of 1e-6 changes every LayerNorm visibly.
+    const arch = { ...model.meta.architecture, layernorm_eps: 0.5 };
+    const other = await LegoEngine.create(await getTestGpu(), { ...model, meta: { ...model.meta, architecture: arch } });
+    try {
+      expect(maxAbsDiff((await engine.generate(base)).raw, (await other.generate(base)).raw)).toBeGreaterThan(1e-2);
+    } finally {
+      other.destroy();
+    }
+  });
+
   it('rejects bad options with a message naming the valid range', async () => {
     await expect(engine.generate({ ...base, width: 24 })).rejects.toThrow(/multiples of 16/);
     await expect(engine.generate({ ...base, steps: 0 })).rejects.toThrow(/steps must be an integer in 1–64/);
