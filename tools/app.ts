@@ -59,8 +59,8 @@ export interface ServedApp {
 /** vite preview of a built app on a free localhost port. */
 export async function serveApp(outDir: string): Promise<ServedApp> {
   const port = await freePort();
-  const server = spawn(process.execPath, [VITE, 'preview', '--outDir', outDir, '--port', String(port), '--strictPort', '--host', '127.0.0.1'],
-    { cwd: ROOT, stdio: 'ignore' });
+  const args = ['preview', '--outDir', outDir, '--port', String(port), '--strictPort', '--host', '127.0.0.1'];
+  const server = spawn(process.execPath, [VITE, ...args], { cwd: ROOT, stdio: 'ignore' });
   const stop = async () => {
     if (server.exitCode != null) return;
     const exited = new Promise((ok) => server.once('exit', ok));

@@ -16,7 +16,9 @@ const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--us
 
 export async function launchChromium({ webgpu = true } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
+    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) ` +
+      'or set CHROMIUM_PATH');
   }
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, ...(webgpu ? WEBGPU_ARGS : [])] });
+  const args = [...BASE_ARGS, ...(webgpu ? WEBGPU_ARGS : [])];
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }

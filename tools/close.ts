@@ -53,7 +53,8 @@ export function allClose(out: ArrayLike<number>, ref: ArrayLike<number>,
 }
 
 /** Throws with allClose's report unless close. */
-export function expectClose(out: ArrayLike<number>, ref: ArrayLike<number>, tol: { atol?: number; rtol?: number }, what = ''): void {
+export function expectClose(out: ArrayLike<number>, ref: ArrayLike<number>, tol: { atol?: number; rtol?: number },
+  what = ''): void {
   const r = allClose(out, ref, tol);
   if (!r.ok) throw new Error(`${what ? `${what}: ` : ''}${r.message}`);
 }

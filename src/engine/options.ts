@@ -24,18 +24,23 @@ export function validateOptions(o: Checked, arch: Architecture): void {
   }
   const range = (name: string, v: number, [lo, hi]: readonly number[], integer = true) => {
     if (!(integer ? Number.isInteger(v) : Number.isFinite(v)) || v < lo || v > hi) {
-      throw new InvalidOptionsError(`${name} must be ${integer ? 'an integer' : 'a number'} in ${lo}–${hi}, got ${v}`);
+      const kind = integer ? 'an integer' : 'a number';
+      throw new InvalidOptionsError(`${name} must be ${kind} in ${lo}–${hi}, got ${v}`);
     }
   };
   range('steps', o.steps, LIMITS.steps);
   range('batch', o.batch, LIMITS.batch);
   if (o.guidance !== undefined) range('guidance', o.guidance, LIMITS.guidance, false);
-  if (o.sampler !== 'heun' && o.sampler !== 'euler') throw new InvalidOptionsError(`sampler must be "heun" or "euler", got "${o.sampler}"`);
+  if (o.sampler !== 'heun' && o.sampler !== 'euler') {
+    throw new InvalidOptionsError(`sampler must be "heun" or "euler", got "${o.sampler}"`);
+  }
   range('seed', o.seed, [0, 0xffffffff]);
   validateBricks(o.bricks, arch);
 }
 
 export function validateBricks(bricks: GenerateOptions['bricks'], arch: Architecture): void {
-  if (bricks.length !== arch.bricks.length) throw new InvalidOptionsError(`expected ${arch.bricks.length} brick settings, got ${bricks.length}`);
+  if (bricks.length !== arch.bricks.length) {
+    throw new InvalidOptionsError(`expected ${arch.bricks.length} brick settings, got ${bricks.length}`);
+  }
   if (!bricks.some((b) => b.enabled)) throw new InvalidOptionsError('at least one brick must be enabled');
 }

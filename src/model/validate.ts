@@ -54,7 +54,9 @@ export function validateModelJson(m: unknown, what: string): ModelJson {
   int(a, 'mlp_ratio', A, 1);
   oneOf(a, 'channels', A, [CHANNELS]);
   const fourier = int(a, 'fourier_dim', A, 8);
-  if (fourier % 8 !== 0 || fourier > MAX_FOURIER_DIM) fail(`${A}fourier_dim`, `a multiple of 8 up to ${MAX_FOURIER_DIM}`, fourier);
+  if (fourier % 8 !== 0 || fourier > MAX_FOURIER_DIM) {
+    fail(`${A}fourier_dim`, `a multiple of 8 up to ${MAX_FOURIER_DIM}`, fourier);
+  }
   const labelDim = int(a, 'label_dim', A, 0);
   oneOf(a, 'gelu', A, ['tanh']);
   positive(a, 'layernorm_eps', A);
@@ -71,7 +73,9 @@ export function validateModelJson(m: unknown, what: string): ModelJson {
   const largest = maxRegion(a as { bricks: { region: number }[] });
   bricks.forEach((b, k) => {
     const region = (b as { region: number }).region;
-    if (largest % region !== 0) fail(`${A}bricks[${k}].region`, `a divisor of the largest region ${largest} (canvases are multiples of it)`, region);
+    if (largest % region !== 0) {
+      fail(`${A}bricks[${k}].region`, `a divisor of the largest region ${largest} (canvases are multiples of it)`, region);
+    }
   });
 
   const labels = obj(root.labels, 'labels');
@@ -79,25 +83,34 @@ export function validateModelJson(m: unknown, what: string): ModelJson {
   for (const [group, list] of [['category', 'categories'], ['style', 'styles'], ['words', 'vocab']] as const) {
     const n = strings(labels, list, 'labels.').length;
     const g = groups[group];
-    const ok = Array.isArray(g) && g.length === 2 && g.every(Number.isInteger) && g[0] >= 0 && g[1] - g[0] === n && g[1] <= labelDim;
-    if (!ok) fail(`labels.groups.${group}`, `[start, start + ${n}) (one slot per labels.${list} entry) within label_dim = ${labelDim}`, g);
+    const ok = Array.isArray(g) && g.length === 2 && g.every(Number.isInteger) && g[0] >= 0 && g[1] - g[0] === n &&
+      g[1] <= labelDim;
+    if (!ok) {
+      fail(`labels.groups.${group}`, `[start, start + ${n}) (one slot per labels.${list} entry) within label_dim = ${labelDim}`, g);
+    }
   }
   if (labels.stop_words !== undefined) strings(labels, 'stop_words', 'labels.');
 
   const edm = obj(root.edm, 'edm');
   for (const key of ['sigma_data', 'sigma_min', 'sigma_max', 'rho']) positive(edm, key, 'edm.');
-  if ((edm.sigma_min as number) >= (edm.sigma_max as number)) fail('edm.sigma_min', `below edm.sigma_max = ${edm.sigma_max}`, edm.sigma_min);
+  if ((edm.sigma_min as number) >= (edm.sigma_max as number)) {
+    fail('edm.sigma_min', `below edm.sigma_max = ${edm.sigma_max}`, edm.sigma_min);
+  }
 
   const weights = obj(root.weights, 'weights');
   if (typeof weights.file !== 'string' || !weights.file) fail('weights.file', 'a file name', weights.file);
-  if (typeof weights.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(weights.sha256)) fail('weights.sha256', '64 lower-case hex digits', weights.sha256);
+  if (typeof weights.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(weights.sha256)) {
+    fail('weights.sha256', '64 lower-case hex digits', weights.sha256);
+  }
 
   // The parameter count follows from the architecture: a mismatch means a field above is wrong
   // (e.g. an edited d), caught here before the weights are downloaded.
   const meta = m as ModelJson;
-  const params = [...expectedTensors(meta.architecture).values()].reduce((s, shape) => s + shape.reduce((p, x) => p * x, 1), 0);
+  const size = (shape: number[]) => shape.reduce((p, x) => p * x, 1);
+  const params = [...expectedTensors(meta.architecture).values()].reduce((s, shape) => s + size(shape), 0);
   if (root.param_count !== params) {
-    fail('param_count', `${params}, the count this architecture has (is a field of architecture wrong?)`, root.param_count);
+    fail('param_count', `${params}, the count this architecture has (is a field of architecture wrong?)`,
+      root.param_count);
   }
   return meta;
 }
