@@ -35,7 +35,8 @@ export function parseSkip(text: string, bricks: number): { brick: number; window
   const brick = m ? Number(m[1]) : NaN;
   const window = m ? parseSkipWindow(m[2]) : null;
   if (!window || !(brick >= 1 && brick <= bricks)) {
-    throw new Error(`--skip "${text}": expected BRICK:START-END with BRICK in 1..${bricks} and 0 ≤ START < END ≤ 1, e.g. ${bricks}:0.6-1.0`);
+    throw new Error(`--skip "${text}": expected BRICK:START-END with BRICK in 1..${bricks} ` +
+      `and 0 ≤ START < END ≤ 1, e.g. ${bricks}:0.6-1.0`);
   }
   return { brick: brick - 1, window };
 }

@@ -30,8 +30,10 @@ export function prepareFourier(device: GPUDevice, p: FourierParams): KernelOp {
     `dim ${dim} must be a multiple of 8, ≤ ${MAX_FOURIER_DIM}`);
   const key = 'fourier_embed_v1_f32';
   const layout = getBindGroupLayout(device, 'fourier', ['uniform', 'read', 'rw']);
-  const pipeline = getComputePipeline(device, { key, shader: 'conditioning', code, layout, entryPoint: 'fourier_embed' });
-  const u = new UniformWriter(4 + MAX_FOURIER_DIM / 2).u32(0, p.batch).u32(1, dim / 2).u32(2, p.coefOffset).u32(3, p.coefStride);
+  const pipeline = getComputePipeline(device,
+    { key, shader: 'conditioning', code, layout, entryPoint: 'fourier_embed' });
+  const u = new UniformWriter(4 + MAX_FOURIER_DIM / 2)
+    .u32(0, p.batch).u32(1, dim / 2).u32(2, p.coefOffset).u32(3, p.coefStride);
   fourierFreqs(dim).forEach((f, i) => u.f32(4 + i, f));
   const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.coef, p.out]);
   const workgroups: [number, number, number] = [ceilDiv(p.batch * dim / 2, WG), 1, 1];

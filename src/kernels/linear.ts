@@ -16,8 +16,12 @@ interface Variant { entryPoint: string; tag: string; rows: number; cols: number;
 
 function variant(version: LinearVersion, k: number): Variant {
   const vec4 = k % 4 === 0;
-  if (version === 'v1_naive') return { entryPoint: 'linear_v1_naive', tag: 'v1_naive', rows: 1, cols: 1, wgX: 64, wgY: 1 };
-  if (version === 'v3' && vec4) return { entryPoint: 'linear_v3_vec4', tag: 'v3_16x8_vec4', rows: 16, cols: 8, wgX: 8, wgY: 8 };
+  if (version === 'v1_naive') {
+    return { entryPoint: 'linear_v1_naive', tag: 'v1_naive', rows: 1, cols: 1, wgX: 64, wgY: 1 };
+  }
+  if (version === 'v3' && vec4) {
+    return { entryPoint: 'linear_v3_vec4', tag: 'v3_16x8_vec4', rows: 16, cols: 8, wgX: 8, wgY: 8 };
+  }
   return vec4
     ? { entryPoint: 'linear_v2_vec4', tag: 'v2_4x4_vec4', rows: 4, cols: 4, wgX: 16, wgY: 4 }
     : { entryPoint: 'linear_v2_scalar', tag: 'v2_4x4_scalar', rows: 4, cols: 4, wgX: 16, wgY: 4 };

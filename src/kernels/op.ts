@@ -58,7 +58,9 @@ export class UniformWriter {
     this.f = new Float32Array(this.data);
   }
   u32(slot: number, v: number): this {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`uniform slot ${slot}: ${v} is not a u32`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+      throw new RangeError(`uniform slot ${slot}: ${v} is not a u32`);
+    }
     this.u[slot] = v;
     return this;
   }

@@ -68,20 +68,23 @@ export function preparePatchGather(device: GPUDevice, p: PatchGatherParams): Ker
   checkTiling(p, p.label);
   assertShape(p.prev !== 'read' || !!p.fprev, p.label, "prev 'read' needs fprev");
   const xImages = p.xImages ?? p.batch;
-  assertShape(xImages > 0 && p.batch % xImages === 0, p.label, `batch ${p.batch} is not a multiple of xImages ${xImages}`);
+  assertShape(xImages > 0 && p.batch % xImages === 0, p.label,
+    `batch ${p.batch} is not a multiple of xImages ${xImages}`);
   const key = 'patch_gather_v1_f32';
   const layout = getBindGroupLayout(device, 'patch_gather', ['uniform', 'read', 'read', 'read', 'rw']);
   const pipeline = getComputePipeline(device, { key, shader: 'patch', code, layout, entryPoint: 'patch_gather' });
   const total = tokenCount(p) * inputChannels(p.prev !== 'none') * p.patch * p.patch;
   const { u, workgroups } = tilingUniforms(p, total);
-  u.u32(SLOT.prev, PREV_ID[p.prev]).u32(SLOT.xImages, xImages).u32(SLOT.cinOffset, p.cinOffset).u32(SLOT.cinStride, p.cinStride);
+  u.u32(SLOT.prev, PREV_ID[p.prev]).u32(SLOT.xImages, xImages)
+    .u32(SLOT.cinOffset, p.cinOffset).u32(SLOT.cinStride, p.cinStride);
   const { uniform, bindGroup } = makeBindings(device, p.label, layout, u,
     [p.fprev ?? dummyBuffer(device), p.x, p.coef, p.out]);
   return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
 }
 
 /** Rewrites the shift of a prepared gather or fold (e.g. half-region shifts on alternate steps). */
-export function setPatchShift(queue: GPUQueue, op: KernelOp, t: Pick<Tiling, 'height' | 'width'>, shiftY: number, shiftX: number): void {
+export function setPatchShift(queue: GPUQueue, op: KernelOp, t: Pick<Tiling, 'height' | 'width'>,
+  shiftY: number, shiftX: number): void {
   const u = new UniformWriter(12).u32(SLOT.shiftY, mod(shiftY, t.height)).u32(SLOT.shiftX, mod(shiftX, t.width));
   updateUniforms(queue, op, u, SLOT.shiftY, 2);
 }
@@ -119,7 +122,8 @@ export function preparePatchEmbed(device: GPUDevice, p: PatchEmbedParams): Kerne
   const n = tokenCount(p), kIn = inputChannels(p.prev !== 'none') * p.patch * p.patch;
   return [
     preparePatchGather(device, { ...p, label: `${p.label}.gather` }),
-    prepareLinear(device, { label: `${p.label}.0`, x: p.out, w: p.w1, b: p.b1, y: p.hidden, n, k: kIn, m: p.d, epilogue: 'gelu' }),
+    prepareLinear(device, { label: `${p.label}.0`, x: p.out, w: p.w1, b: p.b1, y: p.hidden, n, k: kIn, m: p.d,
+      epilogue: 'gelu' }),
     prepareLinear(device, { label: `${p.label}.2`, x: p.hidden, w: p.w2, b: p.b2, y: p.tokens, n, k: p.d, m: p.d,
       epilogue: 'posadd', aux: p.pos, posRows: tokensPerRegion(p) }),
   ];
@@ -147,7 +151,8 @@ export function posEmbed2d(g: number, d: number): Float32Array {
 }
 
 /** Visits every (token n, patch pixel) of a tiling: calls fn(n, b, py·p+px, source pixel index ys·W+xs). */
-function forEachPatchPixel(t: Tiling, fn: (n: number, b: number, pix: number, src: number, ys: number, xs: number) => void): void {
+function forEachPatchPixel(t: Tiling,
+  fn: (n: number, b: number, pix: number, src: number, ys: number, xs: number) => void): void {
   const { height: H, width: W, region: r, patch: p } = t;
   const g = r / p, Ry = H / r, Rx = W / r;
   const sy = mod(t.shiftY ?? 0, H), sx = mod(t.shiftX ?? 0, W);

@@ -21,7 +21,9 @@ export function edmCoefTable(sigmas: ArrayLike<number>, sigmaData = 0.5): Float3
 }
 
 /** Uniform slots of DenoiseParams and StepParams in shaders/sampler.wgsl. */
-const DENOISE = { total: 0, perImage: 1, guided: 2, coefStride: 3, skipOffset: 4, outOffset: 5, gridX: 6, guidance: 7 } as const;
+const DENOISE = {
+  total: 0, perImage: 1, guided: 2, coefStride: 3, skipOffset: 4, outOffset: 5, gridX: 6, guidance: 7,
+} as const;
 const STEP = { total: 0, gridX: 1, t: 2, tNext: 3, h: 4 } as const;
 
 function elementwise(count: number): { workgroups: [number, number, number] } {
@@ -131,7 +133,8 @@ export function eulerStepRef(x: Float32Array, denoised: Float32Array, t: number,
   return x.map((v, i) => v + h * ((v - denoised[i]) / tf));
 }
 
-export function heunPredictRef(x: Float32Array, denoised: Float32Array, t: number, tNext: number): { deriv: Float32Array; xNext: Float32Array } {
+export function heunPredictRef(x: Float32Array, denoised: Float32Array, t: number,
+  tNext: number): { deriv: Float32Array; xNext: Float32Array } {
   const h = Math.fround(tNext - t), tf = Math.fround(t);
   const deriv = x.map((v, i) => (v - denoised[i]) / tf);
   return { deriv, xNext: x.map((v, i) => v + h * deriv[i]) };

@@ -74,7 +74,8 @@ export function validateModelJson(m: unknown, what: string): ModelJson {
   bricks.forEach((b, k) => {
     const region = (b as { region: number }).region;
     if (largest % region !== 0) {
-      fail(`${A}bricks[${k}].region`, `a divisor of the largest region ${largest} (canvases are multiples of it)`, region);
+      fail(`${A}bricks[${k}].region`, `a divisor of the largest region ${largest} (canvases are multiples of it)`,
+        region);
     }
   });
 
@@ -86,7 +87,8 @@ export function validateModelJson(m: unknown, what: string): ModelJson {
     const ok = Array.isArray(g) && g.length === 2 && g.every(Number.isInteger) && g[0] >= 0 && g[1] - g[0] === n &&
       g[1] <= labelDim;
     if (!ok) {
-      fail(`labels.groups.${group}`, `[start, start + ${n}) (one slot per labels.${list} entry) within label_dim = ${labelDim}`, g);
+      const expected = `[start, start + ${n}) (one slot per labels.${list} entry) within label_dim = ${labelDim}`;
+      fail(`labels.groups.${group}`, expected, g);
     }
   }
   if (labels.stop_words !== undefined) strings(labels, 'stop_words', 'labels.');
