@@ -10,8 +10,7 @@ export class InvalidOptionsError extends Error {
   override name = 'InvalidOptionsError';
 }
 
-type Checked = Pick<GenerateOptions, 'width' | 'height' | 'steps' | 'batch' | 'sampler' | 'seed' | 'bricks'> &
-  Partial<Pick<GenerateOptions, 'guidance'>>;
+type Checked = Pick<GenerateOptions, 'width' | 'height' | 'steps' | 'batch' | 'guidance' | 'sampler' | 'seed' | 'bricks'>;
 
 /** Throws InvalidOptionsError naming the first option that this architecture or LIMITS rejects. */
 export function validateOptions(o: Checked, arch: Architecture): void {
@@ -30,7 +29,7 @@ export function validateOptions(o: Checked, arch: Architecture): void {
   };
   range('steps', o.steps, LIMITS.steps);
   range('batch', o.batch, LIMITS.batch);
-  if (o.guidance !== undefined) range('guidance', o.guidance, LIMITS.guidance, false);
+  range('guidance', o.guidance, LIMITS.guidance, false);
   if (o.sampler !== 'heun' && o.sampler !== 'euler') {
     throw new InvalidOptionsError(`sampler must be "heun" or "euler", got "${o.sampler}"`);
   }
