@@ -30,6 +30,8 @@ describe('settings in the URL', () => {
     const s = fromQuery('steps=999&batch=-3&guidance=abc&seed=-1&sampler=ddim&skip=0.8-0.2,x,0.5-1');
     expect([s.steps, s.batch, s.guidance, s.seed, s.sampler]).toEqual([64, 1, 2, 0, 'heun']);
     expect(s.bricks.map((b) => b.skip)).toEqual([null, null, [0.5, 1]]);
+    expect(fromQuery('guidance=99').guidance).toBe(10); // the engine's LIMITS.guidance
+    expect(fromQuery('guidance=0').guidance).toBe(0); // unconditional: allowed by the engine too
   });
 
   it('offers multiples of the largest region and panoramas', () => {
