@@ -2,7 +2,7 @@
 // workgroups spread over x and y by grid2d() (src/kernels/op.ts); grid_x, the x it returned,
 // comes in each kernel's uniforms.
 
-override WG: u32 = 64u; // threads per 1-D workgroup; set from WORKGROUP_SIZE (src/kernels/op.ts)
+override WG: u32 = 64u; // threads per 1-D workgroup; set from WORKGROUP_SIZE (src/gpu/pipelines.ts)
 
 fn workgroup_index(wid: vec3u, grid_x: u32) -> u32 {
   return wid.y * grid_x + wid.x;

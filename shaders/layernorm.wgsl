@@ -1,5 +1,6 @@
 // LayerNorm + adaLN modulate: out[n, :] = LN(x[n, :])·(1 + scale[img]) + shift[img]
-// LN without affine parameters, biased variance, eps EPS (model.json's layernorm_eps); img = floor(n / rows_per_image);
+// LN without affine parameters, biased variance, eps EPS (model.json's layernorm_eps);
+// img = floor(n / rows_per_image);
 // shift/scale of image i at MOD[shift_offset + i·mod_stride …] and MOD[scale_offset + i·mod_stride …].
 //
 // v1: one workgroup per row; two passes over the row (mean, then Σ(x − mean)²: no E[x²] − E[x]²

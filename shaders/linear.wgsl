@@ -5,7 +5,8 @@
 //   v1 linear_v1_naive   one thread per output, scalar K loop                          0.12 / 0.14  (1×)
 //   v2 linear_v2_vec4    4×4 register tile per thread, vec4 loads along K, W as mat4  0.87 / 1.13  (7.6–8.2×)
 //   v2 linear_v2_scalar  the same tile with scalar loads, for K % 4 ≠ 0
-//   v3 linear_v3_vec4    16×8 register tile, vec4 loads                               1.46 / 1.92  (12.7–13.9×) ← used
+//   v3 linear_v3_vec4    16×8 register tile, vec4 loads                               1.46 / 1.92  (12.7–13.9×)
+// v3 is the one used.
 // On SwiftShader every storage load is a per-lane, bounds-checked gather (a branch per lane), so
 // loads per FMA decide: the tile trades 1/TM + 1/TN loads per FMA against register spills. Tile
 // sweep on 4096×192→576: 4×4 1.0, 8×8 1.3, 16×4 1.3, 8×16 1.2–1.7, 16×8 1.7, 16×16 1.6–2.2

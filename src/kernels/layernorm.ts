@@ -1,4 +1,5 @@
-// LayerNorm (no affine; eps from model.json, 1e-6) fused with adaLN modulate. Kernel: shaders/layernorm.wgsl.
+// LayerNorm (no affine; eps from model.json, 1e-6) fused with adaLN modulate.
+// Kernel: shaders/layernorm.wgsl.
 import code from '../../shaders/layernorm.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
 import { getBindGroupLayout, getComputePipeline, WORKGROUP_SIZE as WG } from '../gpu/pipelines';
