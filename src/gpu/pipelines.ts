@@ -36,9 +36,10 @@ export function getShaderModule(device: GPUDevice, name: string, code: string): 
 
 export type BindingKind = 'uniform' | 'read' | 'rw';
 
-/** A bind-group layout for compute made of bindings 0..n-1 of the given kinds. */
-export function getBindGroupLayout(device: GPUDevice, name: string, kinds: readonly BindingKind[]): GPUBindGroupLayout {
+/** A bind-group layout for compute made of bindings 0..n-1 of the given kinds (one per distinct list). */
+export function getBindGroupLayout(device: GPUDevice, kinds: readonly BindingKind[]): GPUBindGroupLayout {
   const c = cachesFor(device);
+  const name = kinds.join(',');
   let l = c.layouts.get(name);
   if (!l) {
     const type = { uniform: 'uniform', read: 'read-only-storage', rw: 'storage' } as const;

@@ -2,8 +2,8 @@
 // Kernel: shaders/layernorm.wgsl.
 import code from '../../shaders/layernorm.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { getBindGroupLayout, getComputePipeline, WORKGROUP_SIZE as WG } from '../gpu/pipelines';
-import { assertShape, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
+import { WORKGROUP_SIZE as WG } from '../gpu/pipelines';
+import { assertShape, createOp, grid2d, UniformWriter, type KernelOp } from './op';
 
 export interface LayerNormParams {
   label: string;
@@ -23,16 +23,14 @@ export interface LayerNormParams {
 export function prepareLayerNorm(device: GPUDevice, p: LayerNormParams): KernelOp {
   assertShape(p.n > 0 && p.d > 0 && p.rowsPerImage > 0, p.label, `bad shape N=${p.n} d=${p.d}`);
   assertShape(p.eps > 0 && Number.isFinite(p.eps), p.label, `eps ${p.eps} must be a positive number`);
-  const key = `layernorm_modulate_v1_f32_wg${WG}_eps${p.eps}`;
-  const layout = getBindGroupLayout(device, 'layernorm', ['uniform', 'read', 'read', 'rw']);
-  const pipeline = getComputePipeline(device, {
-    key, shader: 'layernorm', code, layout, entryPoint: 'layernorm_modulate', constants: { EPS: p.eps },
-  });
   const workgroups = grid2d(p.n);
-  const u = new UniformWriter(8).u32(0, p.n).u32(1, p.d).u32(2, p.rowsPerImage).u32(3, p.modStride)
+  const uniforms = new UniformWriter(8).u32(0, p.n).u32(1, p.d).u32(2, p.rowsPerImage).u32(3, p.modStride)
     .u32(4, p.shiftOffset).u32(5, p.scaleOffset).u32(6, workgroups[0]);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.x, p.mod, p.out]);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+  return createOp(device, {
+    key: `layernorm_modulate_v1_f32_wg${WG}_eps${p.eps}`, label: p.label, shader: 'layernorm', code,
+    entryPoint: 'layernorm_modulate', constants: { EPS: p.eps }, storage: ['read', 'read', 'rw'],
+    buffers: [p.x, p.mod, p.out], uniforms, workgroups,
+  });
 }
 
 /** CPU reference (f64, two-pass). */

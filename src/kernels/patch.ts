@@ -2,10 +2,10 @@
 // (through the linear kernel), and the final fold (token outputs → canvas). Kernel: shaders/patch.wgsl.
 import code from '../../shaders/patch.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { dummyBuffer, getBindGroupLayout, getComputePipeline, WORKGROUP_SIZE as WG } from '../gpu/pipelines';
+import { dummyBuffer, WORKGROUP_SIZE as WG } from '../gpu/pipelines';
 import { inputChannels, tokensPerRegion } from '../model/arch';
 import { prepareLinear } from './linear';
-import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, updateUniforms, type KernelOp } from './op';
+import { assertShape, ceilDiv, createOp, grid2d, UniformWriter, updateUniforms, type KernelOp } from './op';
 
 /** Canvas tiling of one brick: region r, patch p, canvas H×W (multiples of r), shift (sy, sx). */
 export interface Tiling {
@@ -70,16 +70,15 @@ export function preparePatchGather(device: GPUDevice, p: PatchGatherParams): Ker
   const xImages = p.xImages ?? p.batch;
   assertShape(xImages > 0 && p.batch % xImages === 0, p.label,
     `batch ${p.batch} is not a multiple of xImages ${xImages}`);
-  const key = 'patch_gather_v1_f32';
-  const layout = getBindGroupLayout(device, 'patch_gather', ['uniform', 'read', 'read', 'read', 'rw']);
-  const pipeline = getComputePipeline(device, { key, shader: 'patch', code, layout, entryPoint: 'patch_gather' });
   const total = tokenCount(p) * inputChannels(p.prev !== 'none') * p.patch * p.patch;
   const { u, workgroups } = tilingUniforms(p, total);
   u.u32(SLOT.prev, PREV_ID[p.prev]).u32(SLOT.xImages, xImages)
     .u32(SLOT.cinOffset, p.cinOffset).u32(SLOT.cinStride, p.cinStride);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u,
-    [p.fprev ?? dummyBuffer(device), p.x, p.coef, p.out]);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+  return createOp(device, {
+    key: 'patch_gather_v1_f32', label: p.label, shader: 'patch', code, entryPoint: 'patch_gather',
+    storage: ['read', 'read', 'read', 'rw'], buffers: [p.fprev ?? dummyBuffer(device), p.x, p.coef, p.out],
+    uniforms: u, workgroups,
+  });
 }
 
 /** Rewrites the shift of a prepared gather or fold (e.g. half-region shifts on alternate steps). */
@@ -97,12 +96,11 @@ export interface PatchFoldParams extends Tiling {
 
 export function preparePatchFold(device: GPUDevice, p: PatchFoldParams): KernelOp {
   checkTiling(p, p.label);
-  const key = 'patch_fold_v1_f32';
-  const layout = getBindGroupLayout(device, 'patch_fold', ['uniform', 'read', 'rw']);
-  const pipeline = getComputePipeline(device, { key, shader: 'patch', code, layout, entryPoint: 'patch_fold' });
   const { u, workgroups } = tilingUniforms(p, p.batch * 3 * p.height * p.width);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.y, p.out]);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+  return createOp(device, {
+    key: 'patch_fold_v1_f32', label: p.label, shader: 'patch', code, entryPoint: 'patch_fold',
+    storage: ['read', 'rw'], buffers: [p.y, p.out], uniforms: u, workgroups,
+  });
 }
 
 export interface PatchEmbedParams extends PatchGatherParams {

@@ -3,8 +3,8 @@
 // step scalars from each op's uniforms (setStepTimes / setGuidance rewrite them between steps).
 import code from '../../shaders/sampler.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { getBindGroupLayout, getComputePipeline, WORKGROUP_SIZE as WG } from '../gpu/pipelines';
-import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, updateUniforms, type KernelOp } from './op';
+import { WORKGROUP_SIZE as WG } from '../gpu/pipelines';
+import { assertShape, ceilDiv, createOp, grid2d, UniformWriter, updateUniforms, type KernelOp } from './op';
 
 /** Layout of the per-image EDM coefficient table [images, 4] that kernels read scalars from. */
 export const EDM_COEF = { stride: 4, cSkip: 0, cOut: 1, cIn: 2, cNoise: 3 } as const;
@@ -43,17 +43,16 @@ export interface DenoiseParams {
 
 export function prepareDenoise(device: GPUDevice, p: DenoiseParams): KernelOp {
   assertShape(p.batch > 0 && p.perImage > 0, p.label, 'empty');
-  const key = 'edm_denoise_v1_f32';
-  const layout = getBindGroupLayout(device, 'edm_denoise', ['uniform', 'read', 'read', 'read', 'rw']);
-  const pipeline = getComputePipeline(device, { key, shader: 'sampler', code, layout, entryPoint: 'edm_denoise' });
   const total = p.batch * p.perImage;
   const { workgroups } = elementwise(total);
   const u = new UniformWriter(8).u32(DENOISE.total, total).u32(DENOISE.perImage, p.perImage)
     .u32(DENOISE.guided, p.guidance === undefined ? 0 : 1).u32(DENOISE.coefStride, EDM_COEF.stride)
     .u32(DENOISE.skipOffset, EDM_COEF.cSkip).u32(DENOISE.outOffset, EDM_COEF.cOut).u32(DENOISE.gridX, workgroups[0])
     .f32(DENOISE.guidance, p.guidance ?? 1);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.f, p.x, p.coef, p.out]);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+  return createOp(device, {
+    key: 'edm_denoise_v1_f32', label: p.label, shader: 'sampler', code, entryPoint: 'edm_denoise',
+    storage: ['read', 'read', 'read', 'rw'], buffers: [p.f, p.x, p.coef, p.out], uniforms: u, workgroups,
+  });
 }
 
 /** Changes w of a guided denoise op. */
@@ -79,15 +78,14 @@ function writeTimes(u: UniformWriter, t: number, tNext: number): void {
   u.f32(STEP.t, t).f32(STEP.tNext, tNext).f32(STEP.h, tNext - t);
 }
 
-function prepareStep(device: GPUDevice, p: StepBase, entryPoint: string, kinds: ('read' | 'rw')[],
+function prepareStep(device: GPUDevice, p: StepBase, entryPoint: string, storage: ('read' | 'rw')[],
   buffers: BufferArg[]): KernelOp {
   assertShape(p.count > 0 && p.t > 0, p.label, `count ${p.count}, t ${p.t}: need count > 0 and t > 0`);
-  const key = `${entryPoint}_v1_f32`;
-  const layout = getBindGroupLayout(device, entryPoint, ['uniform', ...kinds]);
-  const pipeline = getComputePipeline(device, { key, shader: 'sampler', code, layout, entryPoint });
   const { u, workgroups } = stepUniforms(p);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, buffers);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+  return createOp(device, {
+    key: `${entryPoint}_v1_f32`, label: p.label, shader: 'sampler', code, entryPoint, storage, buffers, uniforms: u,
+    workgroups,
+  });
 }
 
 /** Rewrites t, t_next (and t_next − t) of a prepared step op. */
