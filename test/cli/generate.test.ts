@@ -13,8 +13,9 @@ import { loadTinyModel } from '../engine/fixture';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'lego-cli-'));
-const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
-  run('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/generate.ts', '--model', 'test/fixtures/tiny', ...args], { env });
+// As `npm run generate` runs it (tsx and the ?raw hook), without npx's start-up second.
+const CLI = ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/generate.ts', '--model', 'test/fixtures/tiny'];
+const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => run(process.execPath, [...CLI, ...args], { env });
 // No Vulkan driver: the CLI must reject bad arguments before it looks for a device.
 const NO_GPU = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' };
 const args = ['--size', '32x16', '--steps', '3', '--batch', '2', '--seed', '5', '--guidance', '1.5', '--category', 'Food', '--prompt', 'red heart', '--skip', '3:0.5-1.0'];
