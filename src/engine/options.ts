@@ -10,7 +10,8 @@ export class InvalidOptionsError extends Error {
   override name = 'InvalidOptionsError';
 }
 
-type Checked = Pick<GenerateOptions, 'width' | 'height' | 'steps' | 'batch' | 'guidance' | 'sampler' | 'seed' | 'bricks'>;
+type Checked = Pick<GenerateOptions,
+  'width' | 'height' | 'steps' | 'batch' | 'guidance' | 'sampler' | 'seed' | 'bricks'>;
 
 /** Throws InvalidOptionsError naming the first option that this architecture or LIMITS rejects. */
 export function validateOptions(o: Checked, arch: Architecture): void {
