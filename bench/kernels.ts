@@ -3,12 +3,12 @@
 // Runs in Node through Dawn; on a machine without a GPU that is SwiftShader on the CPU.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { acquireDevice } from '../src/gpu/device';
-import { createNodeGpu, NO_ADAPTER_HELP } from '../src/gpu/node';
+import { acquireNodeDevice } from '../src/gpu/node';
 import { createStorageBuffer, readFloat32 } from '../src/gpu/buffers';
 import { prepareLinear, type LinearVersion } from '../src/kernels/linear';
 import { runOps, type KernelOp } from '../src/kernels/op';
-import { allClose, randArray, rng } from '../test/util';
+import { allClose } from '../tools/close';
+import { randArray, rng } from '../tools/random';
 
 const SHAPES: [number, number, number][] = [[4096, 192, 576], [4096, 192, 768], [4096, 192, 192], [4096, 768, 192]];
 const VERSIONS: LinearVersion[] = ['v1_naive', 'v2', 'v3'];
@@ -22,12 +22,7 @@ async function timeOnce(device: GPUDevice, op: KernelOp): Promise<number> {
 }
 
 async function main() {
-  let ctx;
-  try {
-    ctx = await acquireDevice({ gpu: await createNodeGpu(), label: 'bench-device' });
-  } catch (e) {
-    throw new Error(`${NO_ADAPTER_HELP}\n(${(e as Error).message})`);
-  }
+  const ctx = await acquireNodeDevice({ label: 'bench-device' });
   const { device } = ctx;
   const rows: Record<string, string | number>[] = [];
   const results = [];
@@ -70,12 +65,12 @@ async function main() {
   }
   console.log(`adapter: ${ctx.adapterName}${ctx.isFallback ? ' (software)' : ''}; ${os.cpus().length} CPUs`);
   console.table(rows);
-  const json = JSON.stringify({
+  const json = `${JSON.stringify({
     date: new Date().toISOString(), adapter: ctx.adapterName, fallback: ctx.isFallback,
     cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version,
     note: `wall time of one dispatch (best of ${ROUNDS} interleaved rounds), including submit and completion wait`,
     results,
-  }, null, 2) + '\n';
+  }, null, 2)}\n`;
   mkdirSync('bench/out', { recursive: true });
   writeFileSync(`bench/out/kernels-${Date.now()}.json`, json);
   if (!quick) writeFileSync('docs/bench-kernels.json', json);

@@ -6,7 +6,8 @@ import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
 import { LegoEngine } from '../src/engine/engine.ts';
 import type { BrickSetting } from '../src/engine/types.ts';
 import { fetchModel, loadModel } from '../src/model/load.ts';
-import { compare, timeEngine, timeFullRun, warmEngine, type Canvas, type EngineCase } from './lib/cases.ts';
+import { diffStats } from '../tools/close.ts';
+import { timeEngine, timeFullRun, warmEngine, type Canvas, type EngineCase } from './lib/cases.ts';
 import type { IoMeta } from './lib/io.ts';
 
 type Ep = 'webgpu' | 'wasm';
@@ -78,7 +79,7 @@ const api = {
     const active = Array.from({ length: n }, (_, k) => k);
     const outs = await engine.evaluate(arrays.x, meta.width, meta.height, [...arrays.sigma], arrays.labels, active);
     lastOut.set('ours', outs[n - 1]);
-    return outs.map((o, k) => ({ brick: k + 1, ...compare(o, arrays[`D${k}`]) }));
+    return outs.map((o, k) => ({ brick: k + 1, ...diffStats(o, arrays[`D${k}`]) }));
   },
 
   async ortCreate(ep: Ep, ioBase: string) {
@@ -106,7 +107,7 @@ const api = {
     const out = (await res.D.getData()) as Float32Array;
     const ours = lastOut.get('ours');
     log(`ort ${ep} run ${ms.toFixed(0)} ms`);
-    return { ms, vsPytorch: compare(out, io!.arrays[`D${engine.model.meta.architecture.bricks.length - 1}`]), vsOurs: ours ? compare(out, ours) : null };
+    return { ms, vsPytorch: diffStats(out, io!.arrays[`D${engine.model.meta.architecture.bricks.length - 1}`]), vsOurs: ours ? diffStats(out, ours) : null };
   },
 
   release() {

@@ -7,20 +7,20 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { acquireDevice } from '../src/gpu/device.ts';
-import { createNodeGpu, NO_ADAPTER_HELP } from '../src/gpu/node.ts';
+import { acquireNodeDevice } from '../src/gpu/node.ts';
 import { LegoEngine } from '../src/engine/engine.ts';
 import type { BrickSetting } from '../src/engine/types.ts';
 import { loadModel, parseModelJson } from '../src/model/load.ts';
-import { launchChromium } from './lib/browser.ts';
+import { launchChromium } from '../tools/chromium.ts';
 import { childrenCpuMs, selfCpuMs, withCpu } from './lib/cpu.ts';
 import {
-  brickSubsets, caseKey, CFG, evalFlops, FULL_STEPS, skipSettings, timeEngine, timeFullRun, warmEngine,
+  brickSubsets, caseKey, evalFlops, GUIDANCE, FULL_STEPS, skipSettings, timeEngine, timeFullRun, warmEngine,
   type Canvas, type EngineCase, type EngineTiming,
 } from './lib/cases.ts';
 import type { IoMeta, PytorchTimings } from './lib/io.ts';
 import { renderMarkdown, type BenchReport, type FullRunCheck } from './lib/report.ts';
-import { buildPage, ROOT, serveStatic } from './lib/serve.ts';
+import { ROOT } from '../tools/app.ts';
+import { buildPage, serveStatic } from './lib/serve.ts';
 import { timeToFirstImage, type TtfiRun } from './lib/ttfi.ts';
 
 const HELP = `usage: npm run bench -- [options]
@@ -156,7 +156,7 @@ async function main() {
     date: new Date().toISOString(), mode: o.quick ? 'quick' : 'full', argv: process.argv.slice(2),
     host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', node: process.version, loadAverage: { start: load0, end: NaN } },
     model: { name: meta.name, params: meta.param_count, sha256: meta.weights.sha256, bricks: meta.architecture.bricks, d: meta.architecture.d },
-    settings: { steps: o.steps, reps: o.reps, rounds: o.rounds, cfg: CFG, fullSteps: FULL_STEPS, ortThreads: o.ortThreads },
+    settings: { steps: o.steps, reps: o.reps, rounds: o.rounds, cfg: GUIDANCE, fullSteps: FULL_STEPS, ortThreads: o.ortThreads },
     skipSettings: skipSettings(nBricks), engine: {}, warmMs: {}, fullChecks: [], platforms: {},
     flops: Object.fromEntries(o.canvases.map((c) => [`${c.width}x${c.height}`,
       Object.fromEntries(brickSubsets(nBricks).map((a) => [a.join(''), evalFlops(meta.architecture, c, a)]))])),
@@ -174,12 +174,7 @@ async function main() {
 
   // 2. Node: Dawn on SwiftShader.
   if (o.platforms.includes('node')) {
-    let ctx;
-    try {
-      ctx = await acquireDevice({ gpu: await createNodeGpu(), label: 'bench' });
-    } catch (e) {
-      throw new Error(`${NO_ADAPTER_HELP}\n(${(e as Error).message})`);
-    }
+    const ctx = await acquireNodeDevice({ label: 'bench' });
     report.platforms.node = { adapter: ctx.adapterName, fallback: ctx.isFallback, runtime: `Node ${process.version}, Dawn (npm webgpu)` };
     const engine = await LegoEngine.create(ctx, model);
     const d: EngineDriver = {
@@ -230,7 +225,7 @@ async function main() {
         await page.close();
       }
       if (o.ttfi) {
-        const s = { width: 32, height: 32, batch: 1, steps: o.ttfiSteps, sampler: o.ttfiSampler, cfg: CFG };
+        const s = { width: 32, height: 32, batch: 1, steps: o.ttfiSteps, sampler: o.ttfiSampler, cfg: GUIDANCE };
         ttfi = await timeToFirstImage(browser, o.model, s, log);
         report.ttfi = { settings: s, runs: ttfi };
         for (const r of ttfi) log(`ttfi ${r.kind}: ready ${r.readyMs} ms, first image ${r.firstImageMs} ms (weights from ${r.weightsFrom})`);

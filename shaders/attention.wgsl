@@ -26,9 +26,9 @@ override DH: u32 = 32u;
 @group(0) @binding(1) var<storage, read> QKV: array<vec4f>;        // [Ntok, 3d / 4]
 @group(0) @binding(2) var<storage, read_write> OUT: array<vec4f>;  // [Ntok, d / 4]
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn region_attention(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let idx = (wid.y * P.grid_x + wid.x) * 64u + lid;
+  let idx = thread_index(wid, lid, P.grid_x);
   if (idx >= P.total) { return; }
   let L = P.seq_len;
   let qi = idx % L;

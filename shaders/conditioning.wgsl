@@ -47,7 +47,7 @@ fn cos_sin(a: f32) -> vec2f {
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn fourier_embed(@builtin(global_invocation_id) gid: vec3u) {
   let idx = gid.x;
   if (idx >= F.count * F.half) { return; }
@@ -60,9 +60,9 @@ fn fourier_embed(@builtin(global_invocation_id) gid: vec3u) {
   EMB[row + F.half + i] = cs.y;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn silu(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let idx = (wid.y * S.grid_x + wid.x) * 64u + lid;
+  let idx = thread_index(wid, lid, S.grid_x);
   if (idx >= S.total) { return; }
   let x = SIN[idx];
   SOUT[idx] = x / (1.0 + exp(-x));

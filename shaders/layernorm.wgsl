@@ -1,5 +1,6 @@
 // LayerNorm + adaLN modulate: out[n, :] = LN(x[n, :])·(1 + scale[img]) + shift[img]
-// LN without affine parameters, biased variance, eps 1e-6; img = floor(n / rows_per_image);
+// LN without affine parameters, biased variance, eps EPS (model.json's layernorm_eps);
+// img = floor(n / rows_per_image);
 // shift/scale of image i at MOD[shift_offset + i·mod_stride …] and MOD[scale_offset + i·mod_stride …].
 //
 // v1: one workgroup per row; two passes over the row (mean, then Σ(x − mean)²: no E[x²] − E[x]²
@@ -16,7 +17,7 @@ struct Params {
   _pad: u32,
 }
 
-override WG: u32 = 64u; // threads per row; a power of two
+override EPS: f32; // added to the variance: architecture.layernorm_eps
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -39,7 +40,7 @@ fn workgroup_sum(v: f32, lid: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn layernorm_modulate(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.y * P.grid_x + wid.x;
+  let row = workgroup_index(wid, P.grid_x); // one workgroup of WG threads (a power of two) per row
   if (row >= P.n) { return; } // uniform per workgroup
   let d = P.d;
   let base = row * d;
@@ -51,7 +52,7 @@ fn layernorm_modulate(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocati
     let t = X[base + i] - mean;
     q += t * t;
   }
-  let rstd = inverseSqrt(workgroup_sum(q, lid) / f32(d) + 1e-6);
+  let rstd = inverseSqrt(workgroup_sum(q, lid) / f32(d) + EPS);
   let mb = (row / P.rows_per_image) * P.mod_stride;
   for (var i = lid; i < d; i += WG) {
     let xhat = (X[base + i] - mean) * rstd;

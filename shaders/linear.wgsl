@@ -2,10 +2,11 @@
 //
 // Versions, measured by `npm run bench:kernels` (SwiftShader/Subzero on 2 AMD EPYC cores shared
 // with a PyTorch run; GFLOP/s on 4096×192→576 / 4096×768→192; docs/bench-kernels.json):
-//   v1 linear_naive   one thread per output, scalar K loop                       0.12 / 0.14  (1×)
-//   v2 linear_vec4    4×4 register tile per thread, vec4 loads along K, W as mat4  0.87 / 1.13  (7.6–8.2×)
-//   v2 linear_scalar  the same tile with scalar loads, for K % 4 ≠ 0
-//   v3 linear_v3_vec4 16×8 register tile, vec4 loads                            1.46 / 1.92  (12.7–13.9×) ← used
+//   v1 linear_v1_naive   one thread per output, scalar K loop                          0.12 / 0.14  (1×)
+//   v2 linear_v2_vec4    4×4 register tile per thread, vec4 loads along K, W as mat4  0.87 / 1.13  (7.6–8.2×)
+//   v2 linear_v2_scalar  the same tile with scalar loads, for K % 4 ≠ 0
+//   v3 linear_v3_vec4    16×8 register tile, vec4 loads                               1.46 / 1.92  (12.7–13.9×)
+// v3 is the one used.
 // On SwiftShader every storage load is a per-lane, bounds-checked gather (a branch per lane), so
 // loads per FMA decide: the tile trades 1/TM + 1/TN loads per FMA against register spills. Tile
 // sweep on 4096×192→576: 4×4 1.0, 8×8 1.3, 16×4 1.3, 8×16 1.2–1.7, 16×8 1.7, 16×16 1.6–2.2
@@ -81,7 +82,7 @@ fn store_tile(row0: u32, col0: u32, a0: vec4f, a1: vec4f, a2: vec4f, a3: vec4f) 
 
 // v2: 4×4 outputs per thread; W rows form a mat4 so x·w gives 4 dot products at once.
 @compute @workgroup_size(WG_X, WG_Y)
-fn linear_vec4(@builtin(global_invocation_id) gid: vec3u) {
+fn linear_v2_vec4(@builtin(global_invocation_id) gid: vec3u) {
   let col0 = gid.x * 4u;
   let row0 = gid.y * 4u;
   if (col0 >= P.m || row0 >= P.n) { return; }
@@ -117,7 +118,7 @@ fn lw4(base: u32, k: u32) -> vec4f {
 
 // v2 for any K: the same 4×4 tile, scalar loads, then a scalar tail for the last K mod 4.
 @compute @workgroup_size(WG_X, WG_Y)
-fn linear_scalar(@builtin(global_invocation_id) gid: vec3u) {
+fn linear_v2_scalar(@builtin(global_invocation_id) gid: vec3u) {
   let col0 = gid.x * 4u;
   let row0 = gid.y * 4u;
   if (col0 >= P.m || row0 >= P.n) { return; }
@@ -299,8 +300,8 @@ fn store_row8(row: u32, col0: u32, lo: vec4f, hi: vec4f) {
 }
 
 // v1: one thread per output; the benchmark's baseline.
-@compute @workgroup_size(64)
-fn linear_naive(@builtin(global_invocation_id) gid: vec3u) {
+@compute @workgroup_size(WG_X, WG_Y)
+fn linear_v1_naive(@builtin(global_invocation_id) gid: vec3u) {
   let col = gid.x;
   let row = gid.y;
   if (col >= P.m || row >= P.n) { return; }

@@ -7,7 +7,7 @@
 // Token n = ((b·Ry + ry)·Rx + rx)·T + ty·g + tx with g = r/p, T = g², Ry = H/r, Rx = W/r.
 // Patch element index c·p² + py·p + px is grid pixel (y, x) = (ry·r + ty·p + py, rx·r + tx·p + px),
 // which reads source pixel ((y + sy) mod H, (x + sx) mod W); coordinates are the source pixel's.
-// v1: one thread per output element, 64 per workgroup, 2-D grid of workgroups for large outputs.
+// v1: one thread per output element, WG per workgroup, 2-D grid of workgroups for large outputs.
 
 struct Params {
   h: u32,
@@ -36,13 +36,9 @@ struct Params {
 @group(0) @binding(1) var<storage, read> YTOK: array<f32>;
 @group(0) @binding(2) var<storage, read_write> FOUT: array<f32>;
 
-fn flat_index(wid: vec3u, lid: u32) -> u32 {
-  return (wid.y * P.grid_x + wid.x) * 64u + lid;
-}
-
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn patch_gather(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let idx = flat_index(wid, lid);
+  let idx = thread_index(wid, lid, P.grid_x);
   if (idx >= P.total) { return; }
   let p = P.psize;
   let pp = p * p;
@@ -86,9 +82,9 @@ fn patch_gather(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
   PATCHES[idx] = val;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn patch_fold(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let idx = flat_index(wid, lid);
+  let idx = thread_index(wid, lid, P.grid_x);
   if (idx >= P.total) { return; }
   let hw = P.h * P.w;
   let bc = idx / hw;          // b·3 + c

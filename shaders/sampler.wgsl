@@ -50,13 +50,9 @@ struct StepParams {
 @group(0) @binding(3) var<storage, read> DEN2: array<f32>;
 @group(0) @binding(4) var<storage, read> DIN: array<f32>;
 
-fn flat(wid: vec3u, lid: u32, grid_x: u32) -> u32 {
-  return (wid.y * grid_x + wid.x) * 64u + lid;
-}
-
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn edm_denoise(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat(wid, lid, PD.grid_x);
+  let i = thread_index(wid, lid, PD.grid_x);
   if (i >= PD.total) { return; }
   let b = i / PD.per_image;
   var f = NET[i];
@@ -68,9 +64,9 @@ fn edm_denoise(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   DOUT[i] = COEF[PD.skip_offset + cb] * XD[i] + COEF[PD.out_offset + cb] * f;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn heun_predict(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat(wid, lid, PS.grid_x);
+  let i = thread_index(wid, lid, PS.grid_x);
   if (i >= PS.total) { return; }
   let x = X[i];
   let d = (x - DEN[i]) / PS.t;
@@ -78,17 +74,17 @@ fn heun_predict(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
   XNEXT[i] = x + PS.h * d;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn euler_step(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat(wid, lid, PS.grid_x);
+  let i = thread_index(wid, lid, PS.grid_x);
   if (i >= PS.total) { return; }
   let x = XIO[i];
   XIO[i] = x + PS.h * ((x - DEN[i]) / PS.t);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn heun_correct(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flat(wid, lid, PS.grid_x);
+  let i = thread_index(wid, lid, PS.grid_x);
   if (i >= PS.total) { return; }
   let d2 = (XN[i] - DEN2[i]) / PS.t_next;
   XIO[i] = XIO[i] + PS.h * 0.5 * (DIN[i] + d2);

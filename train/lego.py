@@ -56,10 +56,6 @@ class LegoConfig:
         return 2 * total
 
 
-def gelu(x):
-    return Fn.gelu(x, approximate="tanh")
-
-
 def layer_norm(x):
     return Fn.layer_norm(x, x.shape[-1:], eps=1e-6)
 

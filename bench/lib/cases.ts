@@ -3,7 +3,7 @@
 import type { LegoEngine } from '../../src/engine/engine.ts';
 import { activeBricks } from '../../src/engine/schedule.ts';
 import type { BrickSetting } from '../../src/engine/types.ts';
-import { PreparedBrick } from '../../src/engine/brick.ts';
+import { brickFlops } from '../../src/model/arch.ts';
 import type { Architecture } from '../../src/model/format.ts';
 
 export interface Canvas {
@@ -29,7 +29,7 @@ export interface EngineTiming {
 }
 
 /** The guidance scale used everywhere: the conditional and unconditional halves run as one batch. */
-export const CFG = 2;
+export const GUIDANCE = 2;
 /** The sampler a full image is priced at: EDM Heun, 18 steps = 35 network evaluations (the app's default). */
 export const FULL_STEPS = 18;
 
@@ -101,7 +101,7 @@ export function priceFullRun(bricks: readonly BrickSetting[], msOf: (active: num
 
 /** Multiply-adds ×2 of one evaluation of the given bricks, per image (the engine's own count). */
 export function evalFlops(arch: Architecture, canvas: Canvas, active: readonly number[]): number {
-  return active.reduce((s, k) => s + PreparedBrick.flopsPerImage(arch.bricks[k], k, arch.d, arch.mlp_ratio, canvas.height, canvas.width), 0);
+  return active.reduce((s, k) => s + brickFlops(arch, k, canvas.height, canvas.width), 0);
 }
 
 export const LABELS = { category: null, style: null, prompt: '' };
@@ -110,7 +110,7 @@ export const LABELS = { category: null, style: null, prompt: '' };
 export async function warmEngine(engine: LegoEngine, c: EngineCase): Promise<number> {
   const n = engine.model.meta.architecture.bricks.length;
   const r = await engine.generate({
-    width: c.width, height: c.height, steps: 1, sampler: 'euler', cfg: CFG, seed: 1, batch: c.batch,
+    width: c.width, height: c.height, steps: 1, sampler: 'euler', guidance: GUIDANCE, seed: 1, batch: c.batch,
     labels: LABELS, bricks: bricksFor(n, c.active),
   });
   return r.totalMs;
@@ -127,7 +127,7 @@ export async function timeEngine(engine: LegoEngine, c: EngineCase, steps: numbe
   let evaluations = 0, dispatches = 0;
   for (let r = 0; r < reps; r++) {
     const res = await engine.generate({
-      width: c.width, height: c.height, steps, sampler: 'euler', cfg: CFG, seed: 2 + r, batch: c.batch,
+      width: c.width, height: c.height, steps, sampler: 'euler', guidance: GUIDANCE, seed: 2 + r, batch: c.batch,
       labels: LABELS, bricks: bricksFor(n, c.active),
     });
     runs.push(res.totalMs / res.evaluations);
@@ -140,19 +140,7 @@ export async function timeEngine(engine: LegoEngine, c: EngineCase, steps: numbe
 /** A full generation as the app runs it (Heun, guidance): wall ms, for checking the priced estimate. */
 export async function timeFullRun(engine: LegoEngine, canvas: Canvas, batch: number, bricks: BrickSetting[], steps = FULL_STEPS) {
   const res = await engine.generate({
-    width: canvas.width, height: canvas.height, steps, sampler: 'heun', cfg: CFG, seed: 5, batch, labels: LABELS, bricks,
+    width: canvas.width, height: canvas.height, steps, sampler: 'heun', guidance: GUIDANCE, seed: 5, batch, labels: LABELS, bricks,
   });
   return { ms: res.totalMs, evaluations: res.evaluations, stepMs: res.stepMs };
-}
-
-/** Largest |a − b| and the RMS of b, for output checks. */
-export function compare(a: ArrayLike<number>, b: ArrayLike<number>): { maxAbs: number; rms: number; n: number } {
-  if (a.length !== b.length) throw new Error(`length ${a.length} ≠ ${b.length}`);
-  let maxAbs = 0, ss = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= maxAbs)) maxAbs = Number.isNaN(d) ? Infinity : d;
-    ss += b[i] * b[i];
-  }
-  return { maxAbs, rms: Math.sqrt(ss / a.length), n: a.length };
 }

@@ -72,7 +72,7 @@ export interface FullImageRow {
   flopSpeedup: number; // the same priced on FLOPs: what a perfectly compute-bound runtime would gain
 }
 
-const best = (xs: number[] | undefined) => (xs && xs.length ? Math.min(...xs) : NaN);
+const best = (xs: number[] | undefined) => (xs?.length ? Math.min(...xs) : NaN);
 
 function pytorchRow(p: PytorchTimings | undefined, c: { width: number; height: number; batch: number }, active: number[]) {
   return p?.rows.find((r) => r.width === c.width && r.height === c.height && r.batch === 2 * c.batch && r.active.join() === active.join());

@@ -6,8 +6,8 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, copyFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { ROOT } from '../../tools/app.ts';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
 
 const rawPlugin: Plugin = {
   name: 'raw',

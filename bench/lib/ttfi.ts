@@ -3,15 +3,11 @@
 //        SHA-256 + device + engine + the first generation (pipelines compile on it);
 //  warm: the same context reloaded: weights from IndexedDB, app shell from the service worker.
 // The app is read through its debug handle window.__lego (phase, download source, result).
-import { spawn } from 'node:child_process';
-import { cp, mkdir, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, runVite as vite, waitForHttp as waitHttp } from '../../test/e2e/harness.ts';
-import { ROOT } from './serve.ts';
-
-const VITE = join(ROOT, 'node_modules/vite/bin/vite.js');
+import { buildApp, ROOT, serveApp } from '../../tools/app.ts';
 
 export interface TtfiSettings {
   width: number;
@@ -39,11 +35,12 @@ interface Snapshot {
 }
 
 const snapshot = (page: Page): Promise<Snapshot> => page.evaluate(() => {
-  const s = (globalThis as { __lego?: { session?: any } }).__lego?.session;
+  type Session = { phase: string; download?: { from: string }; result?: { totalMs: number }; notices?: { title: string; text: string }[] };
+  const s = (globalThis as { __lego?: { session?: Session } }).__lego?.session;
   if (!s) return { phase: 'no-app', done: false, notices: [] };
   return {
     phase: s.phase, from: s.download?.from, done: Boolean(s.result), totalMs: s.result?.totalMs,
-    notices: (s.notices ?? []).map((n: { title: string; text: string }) => `${n.title}: ${n.text}`),
+    notices: (s.notices ?? []).map((n) => `${n.title}: ${n.text}`),
   };
 }).catch(() => ({ phase: 'navigating', done: false, notices: [] }));
 
@@ -96,24 +93,16 @@ export async function timeToFirstImage(browser: Browser, modelDir: string, s: Tt
   timeoutMs = 900_000): Promise<TtfiRun[]> {
   const outDir = join(ROOT, 'bench/out/app');
   log('ttfi: building the app (vite build)…');
-  await vite(['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn']);
   const name = basename(modelDir);
-  const served = join(outDir, 'models', name);
-  if (!existsSync(join(served, 'model.json'))) {
-    await mkdir(served, { recursive: true });
-    await cp(modelDir, served, { recursive: true });
-  }
-  const port = await freePort();
-  const server = spawn(process.execPath, [VITE, 'preview', '--outDir', outDir, '--port', String(port), '--strictPort', '--host', '127.0.0.1'],
-    { cwd: ROOT, stdio: 'ignore' });
+  await buildApp(outDir, { [name]: readdirSync(modelDir).map((f) => join(modelDir, f)) });
+  const app = await serveApp(outDir);
   const ctx = await browser.newContext();
   try {
-    await waitHttp(`http://127.0.0.1:${port}/`, 30_000, server);
     const q = new URLSearchParams({
       model: `/models/${name}/`, w: String(s.width), h: String(s.height), steps: String(s.steps), sampler: s.sampler,
-      cfg: String(s.cfg), batch: String(s.batch), seed: '1',
+      guidance: String(s.cfg), batch: String(s.batch), seed: '1',
     });
-    const url = `http://localhost:${port}/?${q}`;
+    const url = `${app.origin}/?${q}`;
     const page = await ctx.newPage();
     log('ttfi: cold visit…');
     const cold = await firstImage(page, () => page.goto(url), 'cold', timeoutMs);
@@ -124,11 +113,7 @@ export async function timeToFirstImage(browser: Browser, modelDir: string, s: Tt
     return [cold, warm];
   } finally {
     await ctx.close();
-    if (server.exitCode == null) {
-      const exited = new Promise((ok) => server.once('exit', ok));
-      server.kill('SIGTERM');
-      await exited;
-    }
+    await app.stop();
     await rm(outDir, { recursive: true, force: true });
   }
 }

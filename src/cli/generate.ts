@@ -1,14 +1,15 @@
 // Node CLI: generate a PNG grid with a LEGO model on WebGPU (Dawn; SwiftShader without a GPU).
-//   npm run generate -- --size 64x32 --steps 18 --cfg 2 --category "Animals & Nature" --style twitter \
+//   npm run generate -- --size 64x32 --steps 18 --guidance 2 --category "Animals & Nature" --style twitter \
 //     --bricks 1,2,3 --skip 3:0.6-1.0 --seed 7 --batch 4 --out out.png
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { acquireDevice } from '../gpu/device.ts';
-import { createNodeGpu } from '../gpu/node.ts';
-import { LegoEngine, LIMITS } from '../engine/engine.ts';
+import { LegoEngine } from '../engine/engine.ts';
+import { LIMITS, validateOptions } from '../engine/options.ts';
 import { parseSkip } from '../engine/schedule.ts';
 import type { BrickSetting, GenerateOptions } from '../engine/types.ts';
+import { acquireNodeDevice } from '../gpu/node.ts';
+import { labelVector } from '../model/labels.ts';
 import { loadModel, parseModelJson } from '../model/load.ts';
 import { encodeGrid } from './png.ts';
 
@@ -17,7 +18,7 @@ const HELP = `usage: npm run generate -- [options]
   --size WxH         canvas, multiples of the largest region (default 32x32; e.g. 64x64, 128x32)
   --steps N          sampling steps ${LIMITS.steps.join('–')} (default 18)
   --sampler S        heun | euler (default heun)
-  --cfg W            guidance scale, 1 = none (default 2)
+  --guidance W       classifier-free guidance scale ${LIMITS.guidance.join('–')}, 1 = none (default 2)
   --category NAME    one of the model's categories, e.g. "Animals & Nature" (default: any)
   --style NAME       one of the model's styles, e.g. google, openmoji (default: any; a wrong one lists them)
   --prompt TEXT      words of emoji names, e.g. "smiling cat"
@@ -41,8 +42,8 @@ function parse(argv: string[]) {
     args: argv, strict: true, options: {
       model: { type: 'string', default: 'public/models/lego-emoji-32' },
       size: { type: 'string', default: '32x32' }, steps: { type: 'string', default: '18' },
-      sampler: { type: 'string', default: 'heun' }, cfg: { type: 'string', default: '2' },
-      category: { type: 'string' }, class: { type: 'string' }, style: { type: 'string' }, prompt: { type: 'string' },
+      sampler: { type: 'string', default: 'heun' }, guidance: { type: 'string', default: '2' },
+      category: { type: 'string' }, style: { type: 'string' }, prompt: { type: 'string' },
       bricks: { type: 'string' }, skip: { type: 'string', multiple: true }, 'no-shift': { type: 'boolean' },
       seed: { type: 'string', default: '0' }, batch: { type: 'string', default: '1' }, out: { type: 'string', default: 'out.png' },
       help: { type: 'boolean', short: 'h' },
@@ -50,9 +51,9 @@ function parse(argv: string[]) {
   });
   const size = /^(\d+)x(\d+)$/.exec(values.size!);
   if (!size) throw new UsageError(`--size "${values.size}": expected WIDTHxHEIGHT, e.g. 64x32`);
-  const cfg = Number(values.cfg);
-  if (!Number.isFinite(cfg)) throw new UsageError(`--cfg must be a number, got "${values.cfg}"`);
-  return { values, width: Number(size[1]), height: Number(size[2]), cfg };
+  const guidance = Number(values.guidance);
+  if (!Number.isFinite(guidance)) throw new UsageError(`--guidance must be a number, got "${values.guidance}"`);
+  return { values, width: Number(size[1]), height: Number(size[2]), guidance };
 }
 
 function brickSettings(n: number, list: string | undefined, skips: string[] = []): BrickSetting[] {
@@ -84,20 +85,23 @@ function bar(done: number, total: number, width = 24): string {
 }
 
 async function main() {
-  const { values: v, width, height, cfg } = parse(process.argv.slice(2));
+  const { values: v, width, height, guidance } = parse(process.argv.slice(2));
   if (v.help) return console.log(HELP);
   const meta = parseModelJson(readFileSync(join(v.model!, 'model.json'), 'utf8'), join(v.model!, 'model.json'));
-  checkLabel('category', v.category ?? v.class, meta.labels.categories, meta.name);
+  checkLabel('category', v.category, meta.labels.categories, meta.name);
   checkLabel('style', v.style, meta.labels.styles, meta.name);
-  const model = await loadModel(meta, new Uint8Array(readFileSync(join(v.model!, meta.weights.file))));
-  const ctx = await acquireDevice({ gpu: await createNodeGpu(), label: 'cli' });
-  const engine = await LegoEngine.create(ctx, model);
   const bricks = brickSettings(meta.architecture.bricks.length, v.bricks, v.skip);
   const opts: GenerateOptions = {
-    width, height, steps: int('steps', v.steps!), sampler: v.sampler as GenerateOptions['sampler'], cfg,
+    width, height, steps: int('steps', v.steps!), sampler: v.sampler as GenerateOptions['sampler'], guidance,
     seed: int('seed', v.seed!), batch: int('batch', v.batch!), bricks, shiftTiling: !v['no-shift'],
-    labels: { category: v.category ?? v.class ?? null, style: v.style ?? null, prompt: v.prompt ?? '' },
+    labels: { category: v.category ?? null, style: v.style ?? null, prompt: v.prompt ?? '' },
   };
+  // Every option is checked before the weights are read and a device is acquired.
+  validateOptions(opts, meta.architecture);
+  labelVector(meta.labels, opts.labels, meta.architecture.label_dim);
+  const model = await loadModel(meta, new Uint8Array(readFileSync(join(v.model!, meta.weights.file))));
+  const ctx = await acquireNodeDevice({ label: 'cli' });
+  const engine = await LegoEngine.create(ctx, model);
   console.error(`${meta.name}: ${meta.param_count.toLocaleString()} params on ${ctx.adapterName}${ctx.isFallback ? ' (software adapter: slow)' : ''}`);
   const res = await engine.generate({
     ...opts,
@@ -106,7 +110,7 @@ async function main() {
   process.stderr.write('\n');
   writeFileSync(v.out!, encodeGrid(res.images));
   const share = engine.brickCost(width, height);
-  const measured = res.brickMs && res.brickMs.some((x) => x > 0);
+  const measured = res.brickMs?.some((x) => x > 0);
   const perBrick = measured ? res.brickMs! : share.map((s) => s * res.totalMs);
   console.log(`wrote ${v.out} (${opts.batch} × ${width}×${height}) in ${(res.totalMs / 1000).toFixed(2)} s: ` +
     `${(res.totalMs / opts.steps).toFixed(1)} ms/step, ${res.evaluations} evaluations, ${res.dispatches} dispatches, ` +

@@ -1,18 +1,19 @@
 // One brick of the stack as prepared GPU work for one (canvas, batch): patch embedding, DiT blocks,
 // final layer and fold. Bind groups are made once; recording a step only re-encodes them.
+import { brickInputChannels, tokensPerRegion } from '../model/arch.ts';
 import type { BrickSpec } from '../model/format.ts';
 import { prepareAttention } from '../kernels/attention.ts';
 import { prepareLayerNorm } from '../kernels/layernorm.ts';
 import { prepareLinear } from '../kernels/linear.ts';
 import { encodeOp, type KernelOp } from '../kernels/op.ts';
-import { preparePatchEmbed, preparePatchFold, setPatchShift, tokenCount, tokensPerRegion, type PrevMode } from '../kernels/patch.ts';
+import { preparePatchEmbed, preparePatchFold, setPatchShift, tokenCount, type PrevMode } from '../kernels/patch.ts';
 import { EDM_COEF } from '../kernels/sampler.ts';
 import type { GpuWeights } from './weights.ts';
 
 /** Buffers the bricks share (bricks run one after another) and the per-brick outputs. */
 export interface BrickBuffers {
   x: GPUBuffer; // [B, 3, H, W] the network's input canvas (the CFG halves share it)
-  coef: GPUBuffer; // per network image i: [c_in, c_skip, c_out, c_noise] at 4i
+  coef: GPUBuffer; // per network image i: [c_skip, c_out, c_in, c_noise] at 4i (EDM_COEF)
   mods: GPUBuffer[][]; // [brick][block]: adaLN output [Bt, 6d] of each block, then the final layer's [Bt, 2d]
   outputs: GPUBuffer[]; // per brick: F_k [Bt, 3, H, W]
   patches: GPUBuffer; // [Ntok, Cin·p²]
@@ -33,8 +34,7 @@ export interface Canvas {
 /** Floats each scratch buffer needs for a brick on this canvas. */
 export function brickScratch(spec: BrickSpec, k: number, d: number, mlpRatio: number, c: Canvas) {
   const n = tokenCount({ ...c, region: spec.region, patch: spec.patch });
-  const cin = k === 0 ? 5 : 8;
-  return { n, patches: n * cin * spec.patch ** 2, tokens: n * d, hidden: n * d * Math.max(mlpRatio, 3), out: n * 3 * spec.patch ** 2 };
+  return { n, patches: n * brickInputChannels(k) * spec.patch ** 2, tokens: n * d, hidden: n * d * Math.max(mlpRatio, 3), out: n * 3 * spec.patch ** 2 };
 }
 
 export class PreparedBrick {
@@ -53,6 +53,7 @@ export class PreparedBrick {
     readonly d: number,
     heads: number,
     mlpRatio: number,
+    eps: number,
   ) {
     const name = `bricks.${k}`;
     const tiling = { batch: c.batch, height: c.height, width: c.width, region: spec.region, patch: spec.patch };
@@ -63,7 +64,7 @@ export class PreparedBrick {
     const lin = (label: string, x: GPUBuffer, y: GPUBuffer, kIn: number, m: number, extra: object = {}) =>
       prepareLinear(device, { label: `${name}.${label}`, x, y, n, k: kIn, m, w: w.get(`${name}.${label}.weight`), b: w.get(`${name}.${label}.bias`), ...extra });
     const ln = (label: string, mod: GPUBuffer, modStride: number, shiftOffset: number) =>
-      prepareLayerNorm(device, { label: `${name}.${label}`, x: buf.tokens, out: buf.normed, mod, n, d, rowsPerImage, modStride, shiftOffset, scaleOffset: shiftOffset + d });
+      prepareLayerNorm(device, { label: `${name}.${label}`, x: buf.tokens, out: buf.normed, mod, n, d, eps, rowsPerImage, modStride, shiftOffset, scaleOffset: shiftOffset + d });
     const gate = (mod: GPUBuffer, offset: number) => ({ epilogue: 'residual' as const, aux: mod, auxOffset: offset, auxStride: 6 * d, rowsPerImage });
     for (let j = 0; j < spec.depth; j++) {
       const b = `blocks.${j}`;
@@ -120,15 +121,5 @@ export class PreparedBrick {
     const ops = [...this.embed(this.k === 0 ? 'none' : prev ?? 'zero'), ...this.body, this.fold];
     for (const op of ops) encodeOp(pass, op);
     return ops.length;
-  }
-
-  /** Multiply-adds of one evaluation of this brick, per network image (for cost shares). */
-  static flopsPerImage(spec: BrickSpec, k: number, d: number, mlpRatio: number, height: number, width: number): number {
-    const tokens = (height * width) / spec.patch ** 2;
-    const T = (spec.region / spec.patch) ** 2;
-    const cin = k === 0 ? 5 : 8;
-    const embed = tokens * (cin * spec.patch ** 2 * d + d * d);
-    const block = tokens * (3 * d * d + d * d + 2 * mlpRatio * d * d) + 2 * tokens * T * d;
-    return 2 * (embed + spec.depth * block + tokens * 3 * spec.patch ** 2 * d);
   }
 }

@@ -1,23 +1,20 @@
 // The LEGO engine: generates images with a loaded model on a WebGPU device (browser or Node).
 // One network evaluation = one command submission; no readback inside a step but the preview.
 import { readFloat32 } from '../gpu/buffers.ts';
-import { DeviceLostError, type GpuContext } from '../gpu/device.ts';
+import type { DeviceLostError, GpuContext } from '../gpu/device.ts';
 import { edmCoefTable, setStepTimes } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
+import { brickCostShares, maxRegion } from '../model/arch.ts';
 import type { LoadedModel } from '../model/load.ts';
-import { PreparedBrick } from './brick.ts';
 import { gaussianNoise } from './noise.ts';
+import { InvalidOptionsError, validateBricks, validateOptions } from './options.ts';
 import { Plan, type PlanKey, type StepKind } from './plan.ts';
 import { BrickTimer } from './timer.ts';
 import { activeBricks, edmSigmas } from './schedule.ts';
 import type { BrickSetting, GenerateOptions, GenerateResult, ImageBatch } from './types.ts';
-import { GpuWeights } from './weights.ts';
+import { checkWeightsFit, GpuWeights } from './weights.ts';
 
-export const LIMITS = { steps: [1, 64], batch: [1, 8], maxSide: 1024 } as const;
-
-export class InvalidOptionsError extends Error {
-  override name = 'InvalidOptionsError';
-}
+export { InvalidOptionsError, LIMITS } from './options.ts';
 
 export class LegoEngine {
   private readonly weights: GpuWeights;
@@ -36,6 +33,7 @@ export class LegoEngine {
 
   /** Uploads the weights (kept in `model` on the CPU too, so a new device can be served after a loss). */
   static async create(ctx: GpuContext, model: LoadedModel): Promise<LegoEngine> {
+    checkWeightsFit(model, ctx.device.limits);
     ctx.device.pushErrorScope('out-of-memory');
     const engine = new LegoEngine(ctx, model);
     const oom = await ctx.device.popErrorScope();
@@ -48,8 +46,8 @@ export class LegoEngine {
   }
 
   /** Side that every canvas dimension must be a multiple of. */
-  get sizeStep(): number {
-    return Math.max(...this.arch.bricks.map((b) => b.region));
+  get maxRegion(): number {
+    return maxRegion(this.arch);
   }
 
   /** Bytes of GPU memory this engine allocated (weights + the current canvas's buffers). */
@@ -57,34 +55,19 @@ export class LegoEngine {
     return this.weights.bytes + (this.plan?.bytes ?? 0) + (this.timer?.bytes ?? 0);
   }
 
-  /** Each brick's share of the multiply-adds of one evaluation (sums to 1). */
+  /** Each brick's share of the FLOPs of one evaluation (sums to 1). */
   brickCost(width: number, height: number): number[] {
-    const f = this.arch.bricks.map((b, k) => PreparedBrick.flopsPerImage(b, k, this.arch.d, this.arch.mlp_ratio, height, width));
-    const total = f.reduce((a, b) => a + b, 0);
-    return f.map((x) => x / total);
+    return brickCostShares(this.arch, width, height);
   }
 
   /** Changes which bricks run; a running generation uses it from its next network evaluation. */
   setBricks(bricks: BrickSetting[]): void {
-    if (bricks.length !== this.arch.bricks.length) throw new InvalidOptionsError(`expected ${this.arch.bricks.length} brick settings, got ${bricks.length}`);
-    if (!bricks.some((b) => b.enabled)) throw new InvalidOptionsError('at least one brick must be enabled');
+    validateBricks(bricks, this.arch);
     this.settings = bricks.map((b) => ({ enabled: b.enabled, skip: b.skip ? [b.skip[0], b.skip[1]] : null }));
   }
 
   validate(o: GenerateOptions): void {
-    const r = this.sizeStep;
-    const sizes = `multiples of ${r} up to ${LIMITS.maxSide} (e.g. ${r}×${r}, ${2 * r}×${2 * r}, ${4 * r}×${r})`;
-    for (const [name, v] of [['width', o.width], ['height', o.height]] as const) {
-      if (!Number.isInteger(v) || v <= 0 || v % r !== 0 || v > LIMITS.maxSide) throw new InvalidOptionsError(`${name} ${v} is not a valid canvas size: use ${sizes}`);
-    }
-    const range = (name: string, v: number, [lo, hi]: readonly number[]) => {
-      if (!Number.isInteger(v) || v < lo || v > hi) throw new InvalidOptionsError(`${name} must be an integer in ${lo}–${hi}, got ${v}`);
-    };
-    range('steps', o.steps, LIMITS.steps);
-    range('batch', o.batch, LIMITS.batch);
-    if (!Number.isFinite(o.cfg) || o.cfg < 0 || o.cfg > 20) throw new InvalidOptionsError(`guidance must be in 0–20, got ${o.cfg}`);
-    if (o.sampler !== 'heun' && o.sampler !== 'euler') throw new InvalidOptionsError(`sampler must be "heun" or "euler", got "${o.sampler}"`);
-    if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new InvalidOptionsError(`seed must be an integer in 0–4294967295, got ${o.seed}`);
+    validateOptions(o, this.arch);
   }
 
   private getPlan(key: PlanKey): Plan {
@@ -102,7 +85,7 @@ export class LegoEngine {
     this.validate(o);
     this.setBricks(o.bricks);
     const labels = labelVector(this.model.meta.labels, o.labels, this.arch.label_dim);
-    const guided = o.cfg !== 1;
+    const guided = o.guidance !== 1;
     this.running = true;
     try {
       return await this.run(o, labels, guided);
@@ -118,11 +101,11 @@ export class LegoEngine {
     const edm = this.model.meta.edm;
     const t = edmSigmas(o.steps, edm);
     plan.writeLabels(labels);
-    plan.setGuidance(o.cfg);
+    plan.setGuidance(o.guidance);
     const noise = (o.noise ?? gaussianNoise(o.seed, B * plan.perImage)).map((v) => v * t[0]);
     device.queue.writeBuffer(plan.x, 0, noise);
-    const shiftable = o.shiftTiling && (o.width > this.sizeStep || o.height > this.sizeStep);
-    const half = this.sizeStep / 2;
+    const shiftable = o.shiftTiling && (o.width > this.maxRegion || o.height > this.maxRegion);
+    const half = this.maxRegion / 2;
     this.timer?.reset();
     let dispatches = 0, evaluations = 0;
     const stepMs: number[] = [];
@@ -151,8 +134,9 @@ export class LegoEngine {
       if (heun) evaluate(i, t[i + 1], 'x_next', 'heun-correct');
       await this.settle();
       const preview = o.preview ? toImages(await readFloat32(device, plan.denoised, B * plan.perImage), B, o.width, o.height) : undefined;
+      const x = o.traceX ? await readFloat32(device, plan.x, B * plan.perImage) : undefined;
       stepMs.push(performance.now() - t0);
-      o.onStep?.({ step: i + 1, steps: o.steps, sigma: t[i], ms: stepMs[i], active, preview });
+      o.onStep?.({ step: i + 1, steps: o.steps, sigma: t[i], ms: stepMs[i], active, preview, x });
     }
     const raw = await readFloat32(device, plan.x, B * plan.perImage);
     const brickMs = this.timer ? await this.timer.read() : undefined;
@@ -168,15 +152,17 @@ export class LegoEngine {
     const { device } = this.ctx;
     const plan = this.getPlan({ width, height, batch: sigmas.length, guided: false });
     device.queue.writeBuffer(plan.x, 0, x as Float32Array<ArrayBuffer>);
-    plan.writeLabels(labels, true);
+    plan.writeLabelRows(labels);
     plan.writeCoefficients(edmCoefTable(sigmas, this.model.meta.edm.sigma_data));
     plan.bricks.forEach((b) => b.setShift(shift[0], shift[1]));
+    const enc = device.createCommandEncoder({ label: 'evaluate' });
+    plan.encodeEvaluation(enc, 'x', active, null); // every brick keeps its own F_k
+    device.queue.submit([enc.finish()]);
     const out: Float32Array[] = [];
     for (const k of active) {
-      const enc = device.createCommandEncoder({ label: 'evaluate' });
-      plan.encodeEvaluation(enc, 'x', active.filter((j) => j <= k), null);
-      plan.encodeDenoise(enc, k);
-      device.queue.submit([enc.finish()]);
+      const dk = device.createCommandEncoder({ label: `evaluate.D${k}` });
+      plan.encodeDenoise(dk, k);
+      device.queue.submit([dk.finish()]);
       out.push(await readFloat32(device, plan.denoised, x.length));
     }
     return out;

@@ -2,7 +2,7 @@
 // prepared once, and `encodeEvaluation` recording one network evaluation + sampler update.
 import { createStorageBuffer } from '../gpu/buffers.ts';
 import type { Architecture } from '../model/format.ts';
-import { FOURIER_DIM, prepareFourier, prepareSilu } from '../kernels/conditioning.ts';
+import { prepareFourier, prepareSilu } from '../kernels/conditioning.ts';
 import { prepareLinear } from '../kernels/linear.ts';
 import { encodeOp, type KernelOp } from '../kernels/op.ts';
 import { EDM_COEF, prepareDenoise, setGuidance, prepareEulerStep, prepareHeunCorrect, prepareHeunPredict } from '../kernels/sampler.ts';
@@ -66,7 +66,7 @@ export class Plan {
     this.netX = buf('net.x', B * img);
     this.coef = buf('edm.coef', Bt * EDM_COEF.stride);
     this.labels = buf('labels', Bt * arch.label_dim);
-    const emb = buf('cond.fourier', Bt * FOURIER_DIM);
+    const emb = buf('cond.fourier', Bt * arch.fourier_dim);
     const t0 = buf('cond.t0', Bt * d), t1 = buf('cond.t1', Bt * d);
     const c = buf('cond.c', Bt * d), siluC = buf('cond.silu_c', Bt * d);
     const shared: BrickBuffers = {
@@ -84,8 +84,8 @@ export class Plan {
       prepareLinear(device, { label: name, x, y, n: Bt, k, m, w: w.get(`${name}.weight`), b: w.get(`${name}.bias`), epilogue });
     // c = Linear(SiLU(Linear(fourier(c_noise)))) + Linear(labels); every adaLN reads SiLU(c)
     this.condOps = [
-      prepareFourier(device, { label: 'cond.fourier', coef: this.coef, coefOffset: EDM_COEF.cNoise, coefStride: EDM_COEF.stride, out: emb, batch: Bt }),
-      lin('t_embed.0', emb, t0, FOURIER_DIM, d),
+      prepareFourier(device, { label: 'cond.fourier', coef: this.coef, coefOffset: EDM_COEF.cNoise, coefStride: EDM_COEF.stride, out: emb, batch: Bt, dim: arch.fourier_dim }),
+      lin('t_embed.0', emb, t0, arch.fourier_dim, d),
       prepareSilu(device, { label: 'cond.t_silu', x: t0, out: t1, count: Bt * d }),
       lin('y_embed', this.labels, c, arch.label_dim, d),
       lin('t_embed.2', t1, c, d, d, 'add'),
@@ -93,7 +93,7 @@ export class Plan {
     ];
     this.adaln = bricks.map((b, k) => shared.mods[k].map((out, j) =>
       j < b.depth ? lin(`bricks.${k}.blocks.${j}.adaln`, siluC, out, d, 6 * d) : lin(`bricks.${k}.final.adaln`, siluC, out, d, 2 * d)));
-    this.bricks = bricks.map((spec, k) => new PreparedBrick(device, k, spec, w, shared, canvas, d, heads, mlp));
+    this.bricks = bricks.map((spec, k) => new PreparedBrick(device, k, spec, w, shared, canvas, d, heads, mlp, arch.layernorm_eps));
     this.denoiseOps = bricks.map((_, k) => prepareDenoise(device, {
       label: `denoise<${k}`, f: shared.outputs[k], x: this.netX, coef: this.coef, out: this.denoised,
       batch: B, perImage: img, guidance: key.guided ? 1 : undefined,
@@ -111,9 +111,14 @@ export class Plan {
     if (this.key.guided) this.denoiseOps.forEach((op) => setGuidance(this.device.queue, op, w));
   }
 
-  /** One label vector for the batch, or one per image ([B, L]); the unconditional half stays zero. */
-  writeLabels(labels: Float32Array, perImage = false): void {
-    for (let b = 0; b < (perImage ? 1 : this.key.batch); b++) this.device.queue.writeBuffer(this.labels, b * labels.byteLength, labels as Float32Array<ArrayBuffer>);
+  /** One label vector [L] for every image of the batch; the unconditional half stays zero. */
+  writeLabels(labels: Float32Array): void {
+    for (let b = 0; b < this.key.batch; b++) this.writeLabelRows(labels, b);
+  }
+
+  /** Label rows [n, L] from image `first` on (one per image). */
+  writeLabelRows(rows: Float32Array, first = 0): void {
+    this.device.queue.writeBuffer(this.labels, first * rows.byteLength, rows as Float32Array<ArrayBuffer>);
   }
 
   writeCoefficients(table: Float32Array): void {

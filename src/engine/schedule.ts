@@ -1,12 +1,6 @@
 // Noise levels of the EDM sampler and which bricks run at each step.
+import type { EdmConstants } from '../model/format.ts';
 import type { BrickSetting } from './types.ts';
-
-export interface EdmConstants {
-  sigma_data: number;
-  sigma_min: number;
-  sigma_max: number;
-  rho: number;
-}
 
 /** t_0 … t_{n-1} from σ_max down to σ_min (Karras ρ schedule), then t_n = 0. */
 export function edmSigmas(steps: number, e: EdmConstants): number[] {
@@ -27,12 +21,22 @@ export function activeBricks(settings: readonly BrickSetting[], step: number, st
   return on;
 }
 
-/** Parses "3:0.6-1.0" (1-based brick, skip window as fractions of the steps). */
+/** A skip window "START-END" (fractions of the steps, 0 ≤ START < END ≤ 1), e.g. "0.6-1.0"; null if malformed. */
+export function parseSkipWindow(text: string): [number, number] | null {
+  const m = /^([\d.]+)-([\d.]+)$/.exec(text.trim());
+  if (!m) return null;
+  const [start, end] = [Number(m[1]), Number(m[2])];
+  return start >= 0 && start < end && end <= 1 ? [start, end] : null;
+}
+
+/** Parses "3:0.6-1.0": a 1-based brick and its skip window (the CLI's --skip). */
 export function parseSkip(text: string, bricks: number): { brick: number; window: [number, number] } {
-  const m = /^(\d+):([\d.]+)-([\d.]+)$/.exec(text.trim());
-  const err = `--skip "${text}": expected BRICK:START-END with BRICK in 1..${bricks} and 0 ≤ START < END ≤ 1, e.g. ${bricks}:0.6-1.0`;
-  if (!m) throw new Error(err);
-  const [brick, start, end] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (!(brick >= 1 && brick <= bricks && start >= 0 && start < end && end <= 1)) throw new Error(err);
-  return { brick: brick - 1, window: [start, end] };
+  const m = /^(\d+):(.*)$/.exec(text.trim());
+  const brick = m ? Number(m[1]) : NaN;
+  const window = m ? parseSkipWindow(m[2]) : null;
+  if (!window || !(brick >= 1 && brick <= bricks)) {
+    throw new Error(`--skip "${text}": expected BRICK:START-END with BRICK in 1..${bricks} ` +
+      `and 0 ≤ START < END ≤ 1, e.g. ${bricks}:0.6-1.0`);
+  }
+  return { brick: brick - 1, window };
 }

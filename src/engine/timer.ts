@@ -18,8 +18,13 @@ export class BrickTimer {
     const count = MAX_EVALS * SLICE;
     this.queries = device.createQuerySet({ label: 'brick.timestamps', type: 'timestamp', count });
     this.bytes = count * 8;
-    this.resolved = device.createBuffer({ label: 'brick.timestamps.resolved', size: this.bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-    this.staging = device.createBuffer({ label: 'brick.timestamps.read', size: this.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.resolved = device.createBuffer({
+      label: 'brick.timestamps.resolved', size: this.bytes,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    this.staging = device.createBuffer({
+      label: 'brick.timestamps.read', size: this.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
   }
 
   reset(): void {
@@ -27,10 +32,12 @@ export class BrickTimer {
   }
 
   /** Timestamp writes for brick k's pass in evaluation `e`, or undefined past the query budget. */
-  writesFor(e: number, active: readonly number[]): ((k: number) => GPUComputePassTimestampWrites | undefined) | undefined {
+  writesFor(e: number,
+    active: readonly number[]): ((k: number) => GPUComputePassTimestampWrites | undefined) | undefined {
     if ((e + 1) * this.perEval > this.queries.count) return undefined;
     this.recorded[e] = [...active];
-    return (k) => ({ querySet: this.queries, beginningOfPassWriteIndex: e * this.perEval + 2 * k, endOfPassWriteIndex: e * this.perEval + 2 * k + 1 });
+    const first = (k: number) => e * this.perEval + 2 * k;
+    return (k) => ({ querySet: this.queries, beginningOfPassWriteIndex: first(k), endOfPassWriteIndex: first(k) + 1 });
   }
 
   resolve(enc: GPUCommandEncoder, e: number): void {

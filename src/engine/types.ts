@@ -15,7 +15,7 @@ export interface GenerateOptions {
   height: number;
   steps: number; // 1–64
   sampler: Sampler;
-  cfg: number; // guidance scale; 1 = no guidance (no unconditional half)
+  guidance: number; // classifier-free guidance scale w; 1 = none (no unconditional half)
   seed: number; // uint32
   /** Initial N(0, 1) noise [batch, 3, H, W] instead of the seeded draw (parity tests, reproductions). */
   noise?: Float32Array;
@@ -26,6 +26,8 @@ export interface GenerateOptions {
   shiftTiling?: boolean;
   /** Read back the denoised estimate after each step for a live preview. */
   preview?: boolean;
+  /** Read back the sampler state x after each step (StepInfo.x; parity tests). */
+  traceX?: boolean;
   signal?: AbortSignal;
   onStep?: (info: StepInfo) => void;
 }
@@ -44,6 +46,7 @@ export interface StepInfo {
   ms: number; // wall time of this step
   active: number[]; // bricks that ran this step
   preview?: ImageBatch;
+  x?: Float32Array; // with traceX: x_{step} [B, 3, H, W]
 }
 
 export interface GenerateResult {

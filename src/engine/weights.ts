@@ -1,7 +1,24 @@
 // Model weights on the GPU: every tensor uploaded once, plus each brick's positional table.
 import { createStorageBuffer } from '../gpu/buffers.ts';
+import { tokensPerRegion } from '../model/arch.ts';
+import { ModelLoadError } from '../model/errors.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { posEmbed2d } from '../kernels/patch.ts';
+
+/** Fails, before anything is allocated, if a weight tensor is larger than one buffer binding of this device. */
+export function checkWeightsFit(model: LoadedModel,
+  limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>): void {
+  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const { d, bricks } = model.meta.architecture;
+  const sizes: [string, number][] = [...model.tensors].map(([name, t]) => [name, t.byteLength]);
+  bricks.forEach((b, k) => sizes.push([`bricks.${k}.pos`, tokensPerRegion(b) * d * 4]));
+  const [name, bytes] = sizes.reduce((a, b) => (b[1] > a[1] ? b : a));
+  if (bytes > limit) {
+    const mib = (n: number) => (n < 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 2 ** 20).toFixed(1)} MiB`);
+    throw new ModelLoadError(`${model.meta.name}: tensor ${name} needs ${mib(bytes)}, over this device's largest ` +
+      `buffer binding (${mib(limit)}): the model is too large for this GPU`);
+  }
+}
 
 export class GpuWeights {
   readonly buffers = new Map<string, GPUBuffer>();

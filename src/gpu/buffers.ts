@@ -14,7 +14,8 @@ export function createStorageBuffer(device: GPUDevice, label: string, data: Floa
   extraUsage = 0): GPUBuffer {
   const count = typeof data === 'number' ? data : data.length;
   const size = Math.max(16, Math.ceil((count * 4) / 16) * 16);
-  const buf = device.createBuffer({ label, size, usage: STORAGE() | extraUsage, mappedAtCreation: typeof data !== 'number' });
+  const mappedAtCreation = typeof data !== 'number';
+  const buf = device.createBuffer({ label, size, usage: STORAGE() | extraUsage, mappedAtCreation });
   if (typeof data !== 'number') {
     new Float32Array(buf.getMappedRange(), 0, count).set(data);
     buf.unmap();
@@ -30,7 +31,8 @@ export function createUniformBuffer(device: GPUDevice, label: string, byteSize: 
 }
 
 /** Copies `count` floats (default: the whole buffer) from `offsetBytes` to the CPU. */
-export async function readFloat32(device: GPUDevice, src: GPUBuffer, count?: number, offsetBytes = 0): Promise<Float32Array> {
+export async function readFloat32(device: GPUDevice, src: GPUBuffer, count?: number,
+  offsetBytes = 0): Promise<Float32Array> {
   const n = count ?? (src.size - offsetBytes) / 4;
   const size = Math.ceil((n * 4) / 4) * 4;
   const staging = device.createBuffer({

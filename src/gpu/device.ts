@@ -87,14 +87,17 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
 export async function withErrorScopes<T>(device: GPUDevice, what: string, fn: () => T | Promise<T>): Promise<T> {
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
-  let result: T;
+  // A GPU error explains a failure of fn better than fn's own error: it wins.
+  let settled: { value: T } | { error: unknown };
   try {
-    result = await fn();
-  } finally {
-    const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
-    const err = validation ?? oom;
-    if (err) throw new Error(`${what}: ${err.constructor.name}: ${err.message}`);
+    settled = { value: await fn() };
+  } catch (error) {
+    settled = { error };
   }
-  return result;
+  const validation = await device.popErrorScope();
+  const oom = await device.popErrorScope();
+  const err = validation ?? oom;
+  if (err) throw new Error(`${what}: ${err.constructor.name}: ${err.message}`);
+  if ('error' in settled) throw settled.error;
+  return settled.value;
 }

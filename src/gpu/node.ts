@@ -1,6 +1,7 @@
 // Node-only: WebGPU through Dawn (the npm `webgpu` package) on the SwiftShader Vulkan driver that
 // Debian's `chromium` ships. Never imported by browser code.
 import { existsSync } from 'node:fs';
+import { acquireDevice, NoAdapterError, type AcquireOptions, type GpuContext } from './device.ts';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const VULKAN_LOADERS = ['libvulkan.so.1', '/usr/lib/chromium/libvulkan.so.1'];
@@ -34,6 +35,16 @@ export async function createNodeGpu(dawnOptions: string[] = []): Promise<GPU> {
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals); // GPUBufferUsage, GPUMapMode, GPUShaderStage, …
   return create(dawnOptions);
+}
+
+/** A device from Dawn (createNodeGpu); no adapter fails with NO_ADAPTER_HELP, which says what to install. */
+export async function acquireNodeDevice(opts: Omit<AcquireOptions, 'gpu'> = {}): Promise<GpuContext> {
+  try {
+    return await acquireDevice({ ...opts, gpu: await createNodeGpu() });
+  } catch (e) {
+    if (e instanceof NoAdapterError) throw new NoAdapterError(`${NO_ADAPTER_HELP} (${e.message})`);
+    throw e;
+  }
 }
 
 export const NO_ADAPTER_HELP =

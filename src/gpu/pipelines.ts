@@ -1,5 +1,10 @@
 // Per-device caches for shader modules, bind-group layouts and compute pipelines, keyed by readable
 // variant keys (e.g. `linear_v3_gelu_vec4_f32`) that benchmarks and error messages print too.
+// Every module starts with shaders/common.wgsl (the 1-D launch helpers and the WG override).
+import common from '../../shaders/common.wgsl?raw';
+
+/** Threads per 1-D workgroup: the `WG` override of shaders/common.wgsl, set on every pipeline. */
+export const WORKGROUP_SIZE = 64;
 
 interface DeviceCaches {
   modules: Map<string, GPUShaderModule>;
@@ -23,7 +28,7 @@ export function getShaderModule(device: GPUDevice, name: string, code: string): 
   const c = cachesFor(device);
   let m = c.modules.get(name);
   if (!m) {
-    m = device.createShaderModule({ label: `shader:${name}`, code });
+    m = device.createShaderModule({ label: `shader:${name}`, code: `${common}\n${code}` });
     c.modules.set(name, m);
   }
   return m;
@@ -31,9 +36,10 @@ export function getShaderModule(device: GPUDevice, name: string, code: string): 
 
 export type BindingKind = 'uniform' | 'read' | 'rw';
 
-/** A bind-group layout for compute made of bindings 0..n-1 of the given kinds. */
-export function getBindGroupLayout(device: GPUDevice, name: string, kinds: readonly BindingKind[]): GPUBindGroupLayout {
+/** A bind-group layout for compute made of bindings 0..n-1 of the given kinds (one per distinct list). */
+export function getBindGroupLayout(device: GPUDevice, kinds: readonly BindingKind[]): GPUBindGroupLayout {
   const c = cachesFor(device);
+  const name = kinds.join(',');
   let l = c.layouts.get(name);
   if (!l) {
     const type = { uniform: 'uniform', read: 'read-only-storage', rw: 'storage' } as const;
@@ -69,17 +75,12 @@ export function getComputePipeline(device: GPUDevice, spec: PipelineSpec): GPUCo
       compute: {
         module: getShaderModule(device, spec.shader, spec.code),
         entryPoint: spec.entryPoint,
-        constants: spec.constants,
+        constants: { WG: WORKGROUP_SIZE, ...spec.constants },
       },
     });
     c.pipelines.set(spec.key, p);
   }
   return p;
-}
-
-/** The variant keys compiled so far on this device (for diagnostics and benchmarks). */
-export function cachedPipelineKeys(device: GPUDevice): string[] {
-  return [...cachesFor(device).pipelines.keys()];
 }
 
 /** A small zeroed storage buffer to fill bindings a variant does not read. */

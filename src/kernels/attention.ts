@@ -1,10 +1,9 @@
 // Region attention: softmax(q·kᵀ/√dh)·v per (sequence, head) over packed qkv. Kernel: shaders/attention.wgsl.
 import code from '../../shaders/attention.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
-import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
-
-const WG = 64;
+import { WORKGROUP_SIZE as WG } from '../gpu/pipelines';
+import { HEAD_DIM } from '../model/arch';
+import { assertShape, ceilDiv, createOp, grid2d, UniformWriter, type KernelOp } from './op';
 
 export interface AttentionParams {
   label: string;
@@ -22,21 +21,20 @@ export function attentionKey(dh: number): string {
 
 export function prepareAttention(device: GPUDevice, p: AttentionParams): KernelOp {
   const dh = p.d / p.heads;
-  assertShape(Number.isInteger(dh) && dh % 4 === 0 && dh >= 4 && dh <= 64, p.label,
-    `head dim d/heads = ${p.d}/${p.heads} must be a multiple of 4 in 4..64`);
+  const { min, max, multiple } = HEAD_DIM;
+  assertShape(Number.isInteger(dh) && dh % multiple === 0 && dh >= min && dh <= max, p.label,
+    `head dim d/heads = ${p.d}/${p.heads} must be a multiple of ${multiple} in ${min}..${max}`);
   assertShape(p.seqLen > 0 && p.ntok > 0 && p.ntok % p.seqLen === 0, p.label,
     `${p.ntok} tokens are not whole sequences of ${p.seqLen}`);
-  const key = attentionKey(dh);
-  const layout = getBindGroupLayout(device, 'attention', ['uniform', 'read', 'rw']);
-  const pipeline = getComputePipeline(device, {
-    key, shader: 'attention', code, layout, entryPoint: 'region_attention', constants: { DH: dh },
-  });
   const total = p.ntok * p.heads;
   const workgroups = grid2d(ceilDiv(total, WG));
-  const u = new UniformWriter(8).u32(0, total).u32(1, p.d / 4).u32(2, p.heads).u32(3, p.seqLen)
+  const uniforms = new UniformWriter(8).u32(0, total).u32(1, p.d / 4).u32(2, p.heads).u32(3, p.seqLen)
     .f32(4, 1 / Math.sqrt(dh)).u32(5, workgroups[0]);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.qkv, p.out]);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 4 * p.ntok * p.seqLen * p.d };
+  return createOp(device, {
+    key: attentionKey(dh), label: p.label, shader: 'attention', code, entryPoint: 'region_attention',
+    constants: { DH: dh }, storage: ['read', 'rw'], buffers: [p.qkv, p.out], uniforms, workgroups,
+    flops: 4 * p.ntok * p.seqLen * p.d,
+  });
 }
 
 /** CPU reference (f64, max-subtracted softmax). */

@@ -3,14 +3,12 @@
 // (the second one with the 'add' epilogue onto y_emb), then SiLU(c) feeds every adaLN linear.
 import code from '../../shaders/conditioning.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
-import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
-
-export const FOURIER_DIM = 256;
-const WG = 64;
+import { WORKGROUP_SIZE as WG } from '../gpu/pipelines';
+import { MAX_FOURIER_DIM } from '../model/arch';
+import { assertShape, ceilDiv, createOp, grid2d, UniformWriter, type KernelOp } from './op';
 
 /** f_i = exp(−ln(10000)·i/half) for i < half, rounded to f32 (PyTorch computes it in f32). */
-export function fourierFreqs(dim = FOURIER_DIM): Float32Array {
+export function fourierFreqs(dim: number): Float32Array {
   const half = dim / 2;
   return Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
 }
@@ -23,24 +21,24 @@ export interface FourierParams {
   coefStride: number;
   out: BufferArg; // [B, dim]: cos half, then sin half
   batch: number;
-  dim?: number; // even, ≤ 256; default 256
+  dim: number; // architecture.fourier_dim: a multiple of 8, ≤ MAX_FOURIER_DIM
 }
 
 export function prepareFourier(device: GPUDevice, p: FourierParams): KernelOp {
-  const dim = p.dim ?? FOURIER_DIM;
-  assertShape(dim % 8 === 0 && dim <= 256 && p.batch > 0, p.label, `dim ${dim} must be a multiple of 8, ≤ 256`);
-  const key = 'fourier_embed_v1_f32';
-  const layout = getBindGroupLayout(device, 'fourier', ['uniform', 'read', 'rw']);
-  const pipeline = getComputePipeline(device, { key, shader: 'conditioning', code, layout, entryPoint: 'fourier_embed' });
-  const u = new UniformWriter(4 + 128).u32(0, p.batch).u32(1, dim / 2).u32(2, p.coefOffset).u32(3, p.coefStride);
-  fourierFreqs(dim).forEach((f, i) => u.f32(4 + i, f));
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.coef, p.out]);
-  const workgroups: [number, number, number] = [ceilDiv(p.batch * dim / 2, WG), 1, 1];
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+  const dim = p.dim;
+  assertShape(dim > 0 && dim % 8 === 0 && dim <= MAX_FOURIER_DIM && p.batch > 0, p.label,
+    `dim ${dim} must be a multiple of 8, ≤ ${MAX_FOURIER_DIM}`);
+  const uniforms = new UniformWriter(4 + MAX_FOURIER_DIM / 2)
+    .u32(0, p.batch).u32(1, dim / 2).u32(2, p.coefOffset).u32(3, p.coefStride);
+  fourierFreqs(dim).forEach((f, i) => uniforms.f32(4 + i, f));
+  return createOp(device, {
+    key: 'fourier_embed_v1_f32', label: p.label, shader: 'conditioning', code, entryPoint: 'fourier_embed',
+    storage: ['read', 'rw'], buffers: [p.coef, p.out], uniforms, workgroups: [ceilDiv(p.batch * dim / 2, WG), 1, 1],
+  });
 }
 
 /** CPU reference, rounding the argument to f32 as the kernel and PyTorch do. */
-export function fourierRef(cNoise: ArrayLike<number>, dim = FOURIER_DIM): Float32Array {
+export function fourierRef(cNoise: ArrayLike<number>, dim: number): Float32Array {
   const half = dim / 2, f = fourierFreqs(dim);
   const out = new Float32Array(cNoise.length * dim);
   for (let b = 0; b < cNoise.length; b++) {
@@ -63,13 +61,11 @@ export interface SiluParams {
 
 export function prepareSilu(device: GPUDevice, p: SiluParams): KernelOp {
   assertShape(p.count > 0, p.label, 'empty');
-  const key = 'silu_v1_f32';
-  const layout = getBindGroupLayout(device, 'silu', ['uniform', 'read', 'rw']);
-  const pipeline = getComputePipeline(device, { key, shader: 'conditioning', code, layout, entryPoint: 'silu' });
   const workgroups = grid2d(ceilDiv(p.count, WG));
-  const u = new UniformWriter(4).u32(0, p.count).u32(1, workgroups[0]);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.x, p.out]);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+  return createOp(device, {
+    key: 'silu_v1_f32', label: p.label, shader: 'conditioning', code, entryPoint: 'silu', storage: ['read', 'rw'],
+    buffers: [p.x, p.out], uniforms: new UniformWriter(4).u32(0, p.count).u32(1, workgroups[0]), workgroups,
+  });
 }
 
 export function siluRef(x: Float32Array): Float32Array {

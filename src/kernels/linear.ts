@@ -1,8 +1,8 @@
 // Linear / matmul: Y[N,M] = X[N,K]·W[M,K]ᵀ + b with fused epilogues. Kernel: shaders/linear.wgsl.
 import code from '../../shaders/linear.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { dummyBuffer, getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
-import { assertShape, ceilDiv, makeBindings, MAX_WORKGROUPS_PER_DIM, UniformWriter, type KernelOp } from './op';
+import { dummyBuffer } from '../gpu/pipelines';
+import { assertShape, ceilDiv, createOp, MAX_WORKGROUPS_PER_DIM, UniformWriter, type KernelOp } from './op';
 
 export type LinearEpilogue = 'none' | 'gelu' | 'residual' | 'posadd' | 'add';
 const EPILOGUE_ID: Record<LinearEpilogue, number> = { none: 0, gelu: 1, residual: 2, posadd: 3, add: 4 };
@@ -16,11 +16,15 @@ interface Variant { entryPoint: string; tag: string; rows: number; cols: number;
 
 function variant(version: LinearVersion, k: number): Variant {
   const vec4 = k % 4 === 0;
-  if (version === 'v1_naive') return { entryPoint: 'linear_naive', tag: 'v1_naive', rows: 1, cols: 1, wgX: 64, wgY: 1 };
-  if (version === 'v3' && vec4) return { entryPoint: 'linear_v3_vec4', tag: 'v3_16x8_vec4', rows: 16, cols: 8, wgX: 8, wgY: 8 };
+  if (version === 'v1_naive') {
+    return { entryPoint: 'linear_v1_naive', tag: 'v1_naive', rows: 1, cols: 1, wgX: 64, wgY: 1 };
+  }
+  if (version === 'v3' && vec4) {
+    return { entryPoint: 'linear_v3_vec4', tag: 'v3_16x8_vec4', rows: 16, cols: 8, wgX: 8, wgY: 8 };
+  }
   return vec4
-    ? { entryPoint: 'linear_vec4', tag: 'v2_4x4_vec4', rows: 4, cols: 4, wgX: 16, wgY: 4 }
-    : { entryPoint: 'linear_scalar', tag: 'v2_4x4_scalar', rows: 4, cols: 4, wgX: 16, wgY: 4 };
+    ? { entryPoint: 'linear_v2_vec4', tag: 'v2_4x4_vec4', rows: 4, cols: 4, wgX: 16, wgY: 4 }
+    : { entryPoint: 'linear_v2_scalar', tag: 'v2_4x4_scalar', rows: 4, cols: 4, wgX: 16, wgY: 4 };
 }
 
 export interface LinearParams {
@@ -44,8 +48,7 @@ export interface LinearParams {
 
 export function linearKey(p: Pick<LinearParams, 'k' | 'epilogue' | 'version'>): string {
   const v = variant(p.version ?? LINEAR_VERSION, p.k);
-  const wg = v.entryPoint === 'linear_naive' ? '' : `_wg${v.wgX}x${v.wgY}`;
-  return `linear_${v.tag}_${p.epilogue ?? 'none'}_f32${wg}`;
+  return `linear_${v.tag}_${p.epilogue ?? 'none'}_f32_wg${v.wgX}x${v.wgY}`;
 }
 
 export function prepareLinear(device: GPUDevice, p: LinearParams): KernelOp {
@@ -56,23 +59,19 @@ export function prepareLinear(device: GPUDevice, p: LinearParams): KernelOp {
   }
   if (epi === 'posadd') assertShape(!!p.aux && (p.posRows ?? 0) > 0, p.label, 'posadd needs aux (table) and posRows');
   const v = variant(p.version ?? LINEAR_VERSION, p.k);
-  const key = linearKey(p);
-  const layout = getBindGroupLayout(device, 'linear', ['uniform', 'read', 'read', 'read', 'rw', 'read']);
-  const naive = v.entryPoint === 'linear_naive';
-  const pipeline = getComputePipeline(device, {
-    key, shader: 'linear', code, layout, entryPoint: v.entryPoint,
-    constants: naive ? { EPILOGUE: EPILOGUE_ID[epi] } : { EPILOGUE: EPILOGUE_ID[epi], WG_X: v.wgX, WG_Y: v.wgY },
-  });
-  const u = new UniformWriter(8)
-    .u32(0, p.n).u32(1, p.k).u32(2, p.m)
-    .u32(3, p.rowsPerImage ?? 1).u32(4, p.auxOffset ?? 0).u32(5, p.auxStride ?? 0).u32(6, p.posRows ?? 1);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u,
-    [p.x, p.w, p.b, p.y, p.aux ?? dummyBuffer(device)]);
   const workgroups: [number, number, number] =
     [ceilDiv(p.m, v.cols * v.wgX), ceilDiv(p.n, v.rows * v.wgY), 1];
   assertShape(workgroups[0] <= MAX_WORKGROUPS_PER_DIM && workgroups[1] <= MAX_WORKGROUPS_PER_DIM, p.label,
     `N=${p.n}, M=${p.m} need too many workgroups`);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 2 * p.n * p.k * p.m };
+  const uniforms = new UniformWriter(8)
+    .u32(0, p.n).u32(1, p.k).u32(2, p.m)
+    .u32(3, p.rowsPerImage ?? 1).u32(4, p.auxOffset ?? 0).u32(5, p.auxStride ?? 0).u32(6, p.posRows ?? 1);
+  return createOp(device, {
+    key: linearKey(p), label: p.label, shader: 'linear', code, entryPoint: v.entryPoint,
+    constants: { EPILOGUE: EPILOGUE_ID[epi], WG_X: v.wgX, WG_Y: v.wgY },
+    storage: ['read', 'read', 'read', 'rw', 'read'], buffers: [p.x, p.w, p.b, p.y, p.aux ?? dummyBuffer(device)],
+    uniforms, workgroups, flops: 2 * p.n * p.k * p.m,
+  });
 }
 
 export function geluTanh(x: number): number {

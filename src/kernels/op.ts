@@ -1,5 +1,6 @@
-// What every kernel module's prepare…() returns, and the one way to record it.
+// What every kernel module's prepare…() returns, the one way to make it, and the one way to record it.
 import { asBinding, createUniformBuffer, type BufferArg } from '../gpu/buffers';
+import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
 
 /** A dispatch ready to be recorded: pipeline, bind group and uniforms created once, reused every step. */
 export interface KernelOp {
@@ -58,7 +59,9 @@ export class UniformWriter {
     this.f = new Float32Array(this.data);
   }
   u32(slot: number, v: number): this {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`uniform slot ${slot}: ${v} is not a u32`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+      throw new RangeError(`uniform slot ${slot}: ${v} is not a u32`);
+    }
     this.u[slot] = v;
     return this;
   }
@@ -68,17 +71,39 @@ export class UniformWriter {
   }
 }
 
-/** Creates the op's uniform buffer and bind group: binding 0 = uniforms, then `buffers` in order. */
-export function makeBindings(device: GPUDevice, label: string, layout: GPUBindGroupLayout,
-  uniforms: UniformWriter, buffers: readonly BufferArg[]): { uniform: GPUBuffer; bindGroup: GPUBindGroup } {
-  const uniform = createUniformBuffer(device, `${label}.uniforms`, uniforms.data.byteLength);
-  device.queue.writeBuffer(uniform, 0, uniforms.data);
+/** Rewrites slots [first, first + count) of an op's uniform buffer from `u` (e.g. between steps). */
+export function updateUniforms(queue: GPUQueue, op: KernelOp, u: UniformWriter, first: number, count = 1): void {
+  queue.writeBuffer(op.uniform, first * 4, u.data, first * 4, count * 4);
+}
+
+/** Everything one dispatch needs; binding 0 is always the op's own uniform buffer. */
+export interface OpSpec {
+  key: string; // variant key: the pipeline's cache key and label
+  label: string; // this op's name in errors ('bricks.0.blocks.1.attn.qkv')
+  shader: string; // kernel family (shader module cache key) …
+  code: string; // … and its WGSL
+  entryPoint: string;
+  constants?: Record<string, number>; // override constants besides WG
+  storage: readonly ('read' | 'rw')[]; // kinds of bindings 1, 2, …
+  buffers: readonly BufferArg[]; // bound at 1, 2, … in order
+  uniforms: UniformWriter;
+  workgroups: readonly [number, number, number];
+  flops?: number;
+}
+
+/** Pipeline (cached by key), uniform buffer and bind group of one dispatch. */
+export function createOp(device: GPUDevice, s: OpSpec): KernelOp {
+  const layout = getBindGroupLayout(device, ['uniform', ...s.storage]);
+  const pipeline = getComputePipeline(device,
+    { key: s.key, shader: s.shader, code: s.code, entryPoint: s.entryPoint, layout, constants: s.constants });
+  const uniform = createUniformBuffer(device, `${s.label}.uniforms`, s.uniforms.data.byteLength);
+  device.queue.writeBuffer(uniform, 0, s.uniforms.data);
   const bindGroup = device.createBindGroup({
-    label, layout,
+    label: s.label, layout,
     entries: [{ binding: 0, resource: { buffer: uniform } },
-      ...buffers.map((b, i) => ({ binding: i + 1, resource: asBinding(b) }))],
+      ...s.buffers.map((b, i) => ({ binding: i + 1, resource: asBinding(b) }))],
   });
-  return { uniform, bindGroup };
+  return { key: s.key, label: s.label, pipeline, bindGroup, uniform, workgroups: s.workgroups, flops: s.flops ?? 0 };
 }
 
 export function assertShape(cond: boolean, label: string, msg: string): asserts cond {

@@ -2,11 +2,10 @@
 // (through the linear kernel), and the final fold (token outputs → canvas). Kernel: shaders/patch.wgsl.
 import code from '../../shaders/patch.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { dummyBuffer, getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
+import { dummyBuffer, WORKGROUP_SIZE as WG } from '../gpu/pipelines';
+import { inputChannels, tokensPerRegion } from '../model/arch';
 import { prepareLinear } from './linear';
-import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
-
-const WG = 64;
+import { assertShape, ceilDiv, createOp, grid2d, UniformWriter, updateUniforms, type KernelOp } from './op';
 
 /** Canvas tiling of one brick: region r, patch p, canvas H×W (multiples of r), shift (sy, sx). */
 export interface Tiling {
@@ -23,16 +22,8 @@ export interface Tiling {
 export type PrevMode = 'none' | 'read' | 'zero';
 const PREV_ID: Record<PrevMode, number> = { none: 0, read: 1, zero: 2 };
 
-export function tokensPerRegion(t: Pick<Tiling, 'region' | 'patch'>): number {
-  return (t.region / t.patch) ** 2;
-}
-
 export function tokenCount(t: Tiling): number {
   return t.batch * (t.height / t.region) * (t.width / t.region) * tokensPerRegion(t);
-}
-
-export function inputChannels(prev: PrevMode): number {
-  return prev === 'none' ? 5 : 8;
 }
 
 function checkTiling(t: Tiling, label: string): void {
@@ -44,12 +35,18 @@ function checkTiling(t: Tiling, label: string): void {
 
 const mod = (a: number, n: number) => ((a % n) + n) % n;
 
+/** Uniform slots of Params in shaders/patch.wgsl. */
+const SLOT = {
+  height: 0, width: 1, region: 2, patch: 3, shiftY: 4, shiftX: 5, prev: 6, xImages: 7, cinOffset: 8, cinStride: 9,
+  gridX: 10, total: 11,
+} as const;
+
 function tilingUniforms(t: Tiling, total: number): { u: UniformWriter; workgroups: [number, number, number] } {
   const workgroups = grid2d(ceilDiv(total, WG));
   const u = new UniformWriter(12)
-    .u32(0, t.height).u32(1, t.width).u32(2, t.region).u32(3, t.patch)
-    .u32(4, mod(t.shiftY ?? 0, t.height)).u32(5, mod(t.shiftX ?? 0, t.width))
-    .u32(10, workgroups[0]).u32(11, total);
+    .u32(SLOT.height, t.height).u32(SLOT.width, t.width).u32(SLOT.region, t.region).u32(SLOT.patch, t.patch)
+    .u32(SLOT.shiftY, mod(t.shiftY ?? 0, t.height)).u32(SLOT.shiftX, mod(t.shiftX ?? 0, t.width))
+    .u32(SLOT.gridX, workgroups[0]).u32(SLOT.total, total);
   return { u, workgroups };
 }
 
@@ -71,21 +68,24 @@ export function preparePatchGather(device: GPUDevice, p: PatchGatherParams): Ker
   checkTiling(p, p.label);
   assertShape(p.prev !== 'read' || !!p.fprev, p.label, "prev 'read' needs fprev");
   const xImages = p.xImages ?? p.batch;
-  assertShape(xImages > 0 && p.batch % xImages === 0, p.label, `batch ${p.batch} is not a multiple of xImages ${xImages}`);
-  const key = 'patch_gather_v1_f32';
-  const layout = getBindGroupLayout(device, 'patch_gather', ['uniform', 'read', 'read', 'read', 'rw']);
-  const pipeline = getComputePipeline(device, { key, shader: 'patch', code, layout, entryPoint: 'patch_gather' });
-  const total = tokenCount(p) * inputChannels(p.prev) * p.patch * p.patch;
+  assertShape(xImages > 0 && p.batch % xImages === 0, p.label,
+    `batch ${p.batch} is not a multiple of xImages ${xImages}`);
+  const total = tokenCount(p) * inputChannels(p.prev !== 'none') * p.patch * p.patch;
   const { u, workgroups } = tilingUniforms(p, total);
-  u.u32(6, PREV_ID[p.prev]).u32(7, xImages).u32(8, p.cinOffset).u32(9, p.cinStride);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u,
-    [p.fprev ?? dummyBuffer(device), p.x, p.coef, p.out]);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+  u.u32(SLOT.prev, PREV_ID[p.prev]).u32(SLOT.xImages, xImages)
+    .u32(SLOT.cinOffset, p.cinOffset).u32(SLOT.cinStride, p.cinStride);
+  return createOp(device, {
+    key: 'patch_gather_v1_f32', label: p.label, shader: 'patch', code, entryPoint: 'patch_gather',
+    storage: ['read', 'read', 'read', 'rw'], buffers: [p.fprev ?? dummyBuffer(device), p.x, p.coef, p.out],
+    uniforms: u, workgroups,
+  });
 }
 
 /** Rewrites the shift of a prepared gather or fold (e.g. half-region shifts on alternate steps). */
-export function setPatchShift(queue: GPUQueue, op: KernelOp, t: Pick<Tiling, 'height' | 'width'>, shiftY: number, shiftX: number): void {
-  queue.writeBuffer(op.uniform, 16, new Uint32Array([mod(shiftY, t.height), mod(shiftX, t.width)]));
+export function setPatchShift(queue: GPUQueue, op: KernelOp, t: Pick<Tiling, 'height' | 'width'>,
+  shiftY: number, shiftX: number): void {
+  const u = new UniformWriter(12).u32(SLOT.shiftY, mod(shiftY, t.height)).u32(SLOT.shiftX, mod(shiftX, t.width));
+  updateUniforms(queue, op, u, SLOT.shiftY, 2);
 }
 
 export interface PatchFoldParams extends Tiling {
@@ -96,12 +96,11 @@ export interface PatchFoldParams extends Tiling {
 
 export function preparePatchFold(device: GPUDevice, p: PatchFoldParams): KernelOp {
   checkTiling(p, p.label);
-  const key = 'patch_fold_v1_f32';
-  const layout = getBindGroupLayout(device, 'patch_fold', ['uniform', 'read', 'rw']);
-  const pipeline = getComputePipeline(device, { key, shader: 'patch', code, layout, entryPoint: 'patch_fold' });
   const { u, workgroups } = tilingUniforms(p, p.batch * 3 * p.height * p.width);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.y, p.out]);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+  return createOp(device, {
+    key: 'patch_fold_v1_f32', label: p.label, shader: 'patch', code, entryPoint: 'patch_fold',
+    storage: ['read', 'rw'], buffers: [p.y, p.out], uniforms: u, workgroups,
+  });
 }
 
 export interface PatchEmbedParams extends PatchGatherParams {
@@ -118,10 +117,11 @@ export interface PatchEmbedParams extends PatchGatherParams {
 
 /** Gather → Linear(Cin·p², d) + GELU → Linear(d, d) + positional table: three ops in order. */
 export function preparePatchEmbed(device: GPUDevice, p: PatchEmbedParams): KernelOp[] {
-  const n = tokenCount(p), kIn = inputChannels(p.prev) * p.patch * p.patch;
+  const n = tokenCount(p), kIn = inputChannels(p.prev !== 'none') * p.patch * p.patch;
   return [
     preparePatchGather(device, { ...p, label: `${p.label}.gather` }),
-    prepareLinear(device, { label: `${p.label}.0`, x: p.out, w: p.w1, b: p.b1, y: p.hidden, n, k: kIn, m: p.d, epilogue: 'gelu' }),
+    prepareLinear(device, { label: `${p.label}.0`, x: p.out, w: p.w1, b: p.b1, y: p.hidden, n, k: kIn, m: p.d,
+      epilogue: 'gelu' }),
     prepareLinear(device, { label: `${p.label}.2`, x: p.hidden, w: p.w2, b: p.b2, y: p.tokens, n, k: p.d, m: p.d,
       epilogue: 'posadd', aux: p.pos, posRows: tokensPerRegion(p) }),
   ];
@@ -149,7 +149,8 @@ export function posEmbed2d(g: number, d: number): Float32Array {
 }
 
 /** Visits every (token n, patch pixel) of a tiling: calls fn(n, b, py·p+px, source pixel index ys·W+xs). */
-function forEachPatchPixel(t: Tiling, fn: (n: number, b: number, pix: number, src: number, ys: number, xs: number) => void): void {
+function forEachPatchPixel(t: Tiling,
+  fn: (n: number, b: number, pix: number, src: number, ys: number, xs: number) => void): void {
   const { height: H, width: W, region: r, patch: p } = t;
   const g = r / p, Ry = H / r, Rx = W / r;
   const sy = mod(t.shiftY ?? 0, H), sx = mod(t.shiftX ?? 0, W);
@@ -176,7 +177,7 @@ function forEachPatchPixel(t: Tiling, fn: (n: number, b: number, pix: number, sr
 export function patchGatherRef(t: Tiling, prev: PrevMode, x: Float32Array, cin: ArrayLike<number>,
   fprev?: Float32Array, xImages = t.batch): Float32Array {
   const { height: H, width: W, patch: p } = t;
-  const cinCount = inputChannels(prev), pp = p * p, hw = H * W;
+  const cinCount = inputChannels(prev !== 'none'), pp = p * p, hw = H * W;
   const out = new Float32Array(tokenCount(t) * cinCount * pp);
   forEachPatchPixel(t, (n, b, pix, src, ys, xs) => {
     const base = n * cinCount * pp + pix;

@@ -3,15 +3,13 @@
 // step scalars from each op's uniforms (setStepTimes / setGuidance rewrite them between steps).
 import code from '../../shaders/sampler.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
-import { getBindGroupLayout, getComputePipeline } from '../gpu/pipelines';
-import { assertShape, ceilDiv, grid2d, makeBindings, UniformWriter, type KernelOp } from './op';
-
-const WG = 64;
+import { WORKGROUP_SIZE as WG } from '../gpu/pipelines';
+import { assertShape, ceilDiv, createOp, grid2d, UniformWriter, updateUniforms, type KernelOp } from './op';
 
 /** Layout of the per-image EDM coefficient table [images, 4] that kernels read scalars from. */
 export const EDM_COEF = { stride: 4, cSkip: 0, cOut: 1, cIn: 2, cNoise: 3 } as const;
 
-/** [c_skip, c_out, c_in, c_noise] per image for noise levels σ_b (DESIGN.md §2). */
+/** [c_skip, c_out, c_in, c_noise] per image for noise levels σ_b (EDM preconditioning; docs/model-spec.md). */
 export function edmCoefTable(sigmas: ArrayLike<number>, sigmaData = 0.5): Float32Array {
   const out = new Float32Array(sigmas.length * EDM_COEF.stride);
   for (let b = 0; b < sigmas.length; b++) {
@@ -21,6 +19,12 @@ export function edmCoefTable(sigmas: ArrayLike<number>, sigmaData = 0.5): Float3
   }
   return out;
 }
+
+/** Uniform slots of DenoiseParams and StepParams in shaders/sampler.wgsl. */
+const DENOISE = {
+  total: 0, perImage: 1, guided: 2, coefStride: 3, skipOffset: 4, outOffset: 5, gridX: 6, guidance: 7,
+} as const;
+const STEP = { total: 0, gridX: 1, t: 2, tNext: 3, h: 4 } as const;
 
 function elementwise(count: number): { workgroups: [number, number, number] } {
   return { workgroups: grid2d(ceilDiv(count, WG)) };
@@ -39,21 +43,21 @@ export interface DenoiseParams {
 
 export function prepareDenoise(device: GPUDevice, p: DenoiseParams): KernelOp {
   assertShape(p.batch > 0 && p.perImage > 0, p.label, 'empty');
-  const key = 'edm_denoise_v1_f32';
-  const layout = getBindGroupLayout(device, 'edm_denoise', ['uniform', 'read', 'read', 'read', 'rw']);
-  const pipeline = getComputePipeline(device, { key, shader: 'sampler', code, layout, entryPoint: 'edm_denoise' });
   const total = p.batch * p.perImage;
   const { workgroups } = elementwise(total);
-  const u = new UniformWriter(8).u32(0, total).u32(1, p.perImage).u32(2, p.guidance === undefined ? 0 : 1)
-    .u32(3, EDM_COEF.stride).u32(4, EDM_COEF.cSkip).u32(5, EDM_COEF.cOut).u32(6, workgroups[0])
-    .f32(7, p.guidance ?? 1);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, [p.f, p.x, p.coef, p.out]);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+  const u = new UniformWriter(8).u32(DENOISE.total, total).u32(DENOISE.perImage, p.perImage)
+    .u32(DENOISE.guided, p.guidance === undefined ? 0 : 1).u32(DENOISE.coefStride, EDM_COEF.stride)
+    .u32(DENOISE.skipOffset, EDM_COEF.cSkip).u32(DENOISE.outOffset, EDM_COEF.cOut).u32(DENOISE.gridX, workgroups[0])
+    .f32(DENOISE.guidance, p.guidance ?? 1);
+  return createOp(device, {
+    key: 'edm_denoise_v1_f32', label: p.label, shader: 'sampler', code, entryPoint: 'edm_denoise',
+    storage: ['read', 'read', 'read', 'rw'], buffers: [p.f, p.x, p.coef, p.out], uniforms: u, workgroups,
+  });
 }
 
 /** Changes w of a guided denoise op. */
 export function setGuidance(queue: GPUQueue, op: KernelOp, guidance: number): void {
-  queue.writeBuffer(op.uniform, 28, new Float32Array([guidance]));
+  updateUniforms(queue, op, new UniformWriter(8).f32(DENOISE.guidance, guidance), DENOISE.guidance);
 }
 
 interface StepBase {
@@ -65,31 +69,30 @@ interface StepBase {
 
 function stepUniforms(p: StepBase): { u: UniformWriter; workgroups: [number, number, number] } {
   const { workgroups } = elementwise(p.count);
-  const u = new UniformWriter(8).u32(0, p.count).u32(1, workgroups[0]);
+  const u = new UniformWriter(8).u32(STEP.total, p.count).u32(STEP.gridX, workgroups[0]);
   writeTimes(u, p.t, p.tNext);
   return { u, workgroups };
 }
 
 function writeTimes(u: UniformWriter, t: number, tNext: number): void {
-  u.f32(2, t).f32(3, tNext).f32(4, tNext - t);
+  u.f32(STEP.t, t).f32(STEP.tNext, tNext).f32(STEP.h, tNext - t);
 }
 
-function prepareStep(device: GPUDevice, p: StepBase, entryPoint: string, kinds: ('read' | 'rw')[],
+function prepareStep(device: GPUDevice, p: StepBase, entryPoint: string, storage: ('read' | 'rw')[],
   buffers: BufferArg[]): KernelOp {
   assertShape(p.count > 0 && p.t > 0, p.label, `count ${p.count}, t ${p.t}: need count > 0 and t > 0`);
-  const key = `${entryPoint}_v1_f32`;
-  const layout = getBindGroupLayout(device, entryPoint, ['uniform', ...kinds]);
-  const pipeline = getComputePipeline(device, { key, shader: 'sampler', code, layout, entryPoint });
   const { u, workgroups } = stepUniforms(p);
-  const { uniform, bindGroup } = makeBindings(device, p.label, layout, u, buffers);
-  return { key, label: p.label, pipeline, bindGroup, uniform, workgroups, flops: 0 };
+  return createOp(device, {
+    key: `${entryPoint}_v1_f32`, label: p.label, shader: 'sampler', code, entryPoint, storage, buffers, uniforms: u,
+    workgroups,
+  });
 }
 
 /** Rewrites t, t_next (and t_next − t) of a prepared step op. */
 export function setStepTimes(queue: GPUQueue, op: KernelOp, t: number, tNext: number): void {
   const u = new UniformWriter(8);
   writeTimes(u, t, tNext);
-  queue.writeBuffer(op.uniform, 8, u.data, 8, 12);
+  updateUniforms(queue, op, u, STEP.t, 3);
 }
 
 /** Euler in place: x ← x + (t_next − t)·(x − D)/t. */
@@ -128,7 +131,8 @@ export function eulerStepRef(x: Float32Array, denoised: Float32Array, t: number,
   return x.map((v, i) => v + h * ((v - denoised[i]) / tf));
 }
 
-export function heunPredictRef(x: Float32Array, denoised: Float32Array, t: number, tNext: number): { deriv: Float32Array; xNext: Float32Array } {
+export function heunPredictRef(x: Float32Array, denoised: Float32Array, t: number,
+  tNext: number): { deriv: Float32Array; xNext: Float32Array } {
   const h = Math.fround(tNext - t), tf = Math.fround(t);
   const deriv = x.map((v, i) => (v - denoised[i]) / tf);
   return { deriv, xNext: x.map((v, i) => v + h * deriv[i]) };

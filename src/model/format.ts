@@ -1,4 +1,6 @@
 // model.json as train/export.py writes it (format "lego-diffusion/1"); docs/model-spec.md.
+// validate.ts checks every field below before the engine trusts it.
+import { brickInputChannels, CHANNELS } from './arch.ts';
 
 export interface BrickSpec {
   region: number; // r: side of the square regions, each an independent token sequence
@@ -10,12 +12,12 @@ export interface Architecture {
   d: number;
   heads: number;
   mlp_ratio: number;
-  channels: number; // 3
-  fourier_dim: number; // 256
+  channels: number; // 3 (CHANNELS)
+  fourier_dim: number; // 256; a multiple of 8 up to 256
   label_dim: number; // L = categories + styles + words
   bricks: BrickSpec[];
   gelu: 'tanh';
-  layernorm_eps: number;
+  layernorm_eps: number; // the engine's LayerNorm uses it (an override constant of shaders/layernorm.wgsl)
 }
 
 export interface LabelSpec {
@@ -38,12 +40,20 @@ export interface StyleInfo {
   preview_emoji?: string; // its emoji's name
 }
 
+/** EDM noise constants (Karras et al. 2022). */
+export interface EdmConstants {
+  sigma_data: number;
+  sigma_min: number;
+  sigma_max: number;
+  rho: number;
+}
+
 export interface ModelJson {
   format: 'lego-diffusion/1';
   name: string;
   architecture: Architecture;
   labels: LabelSpec;
-  edm: { sigma_data: number; sigma_min: number; sigma_max: number; rho: number };
+  edm: EdmConstants;
   param_count: number;
   dtype: 'F16' | 'F32';
   weights: { file: string; sha256: string };
@@ -63,8 +73,7 @@ export function expectedTensors(a: Architecture): Map<string, number[]> {
   linear('t_embed.2', d, d);
   linear('y_embed', Math.max(a.label_dim, 1), d);
   a.bricks.forEach((b, k) => {
-    const cin = (k === 0 ? 0 : a.channels) + a.channels + 2;
-    linear(`bricks.${k}.patch.0`, cin * b.patch * b.patch, d);
+    linear(`bricks.${k}.patch.0`, brickInputChannels(k) * b.patch * b.patch, d);
     linear(`bricks.${k}.patch.2`, d, d);
     for (let j = 0; j < b.depth; j++) {
       const p = `bricks.${k}.blocks.${j}`;
@@ -75,7 +84,7 @@ export function expectedTensors(a: Architecture): Map<string, number[]> {
       linear(`${p}.mlp.2`, a.mlp_ratio * d, d);
     }
     linear(`bricks.${k}.final.adaln`, d, 2 * d);
-    linear(`bricks.${k}.final.linear`, d, b.patch * b.patch * a.channels);
+    linear(`bricks.${k}.final.linear`, d, b.patch * b.patch * CHANNELS);
   });
   return t;
 }

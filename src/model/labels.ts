@@ -10,7 +10,8 @@ export interface LabelChoice {
 export class UnknownWordError extends Error {
   override name = 'UnknownWordError';
   constructor(readonly words: { word: string; suggestions: string[] }[]) {
-    super(words.map((w) => `unknown word "${w.word}"${w.suggestions.length ? ` (did you mean ${w.suggestions.map((s) => `"${s}"`).join(', ')}?)` : ''}`).join('; '));
+    const hint = (s: string[]) => (s.length ? ` (did you mean ${s.map((x) => `"${x}"`).join(', ')}?)` : '');
+    super(words.map((w) => `unknown word "${w.word}"${hint(w.suggestions)}`).join('; '));
   }
 }
 
@@ -28,7 +29,9 @@ export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
     prev = cur;
   }
   return prev[b.length];
@@ -37,7 +40,10 @@ export function editDistance(a: string, b: string): number {
 /** The closest vocabulary words (edit distance ≤ 2, or a shared prefix), best first. */
 export function suggestWords(word: string, vocab: readonly string[], n = 3): string[] {
   return vocab
-    .map((v) => ({ v, dist: v.startsWith(word) || word.startsWith(v) ? Math.min(1, editDistance(word, v)) : editDistance(word, v) }))
+    .map((v) => {
+      const d = editDistance(word, v);
+      return { v, dist: v.startsWith(word) || word.startsWith(v) ? Math.min(1, d) : d };
+    })
     .filter((s) => s.dist <= Math.max(1, Math.min(2, word.length - 2)))
     .sort((x, y) => x.dist - y.dist || x.v.length - y.v.length || (x.v < y.v ? -1 : 1))
     .slice(0, n)
@@ -45,7 +51,8 @@ export function suggestWords(word: string, vocab: readonly string[], n = 3): str
 }
 
 /** Throws UnknownWordError listing every word not in the vocabulary, with suggestions. */
-export function labelVector(spec: LabelSpec & { stop_words?: string[] }, choice: LabelChoice, labelDim: number): Float32Array {
+export function labelVector(spec: LabelSpec & { stop_words?: string[] }, choice: LabelChoice,
+  labelDim: number): Float32Array {
   const y = new Float32Array(labelDim);
   const set = (group: keyof LabelSpec['groups'], index: number) => (y[spec.groups[group][0] + index] = 1);
   if (choice.category) {

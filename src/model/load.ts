@@ -3,6 +3,7 @@
 import { ModelLoadError } from './errors.ts';
 import { expectedTensors, type ModelJson } from './format.ts';
 import { parseSafetensors } from './safetensors.ts';
+import { validateModelJson } from './validate.ts';
 
 export interface LoadedModel {
   meta: ModelJson;
@@ -15,54 +16,48 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 export function parseModelJson(text: string, what = 'model.json'): ModelJson {
-  let m: ModelJson;
+  let m: unknown;
   try {
     m = JSON.parse(text);
   } catch (e) {
     throw new ModelLoadError(`${what} is not valid JSON (${(e as Error).message})`);
   }
-  if (m?.format !== 'lego-diffusion/1') throw new ModelLoadError(`${what}: format is ${JSON.stringify(m?.format)}, expected "lego-diffusion/1"`);
-  const a = m.architecture;
-  if (!a || !Array.isArray(a.bricks) || a.bricks.length === 0) throw new ModelLoadError(`${what}: architecture.bricks is missing or empty`);
-  if (a.d % a.heads !== 0 || a.d % 4 !== 0) throw new ModelLoadError(`${what}: d = ${a.d} must be a multiple of 4 and of heads = ${a.heads}`);
-  for (const [k, b] of a.bricks.entries()) {
-    if (!(b.region > 0 && b.patch > 0 && b.depth >= 0 && b.region % b.patch === 0)) {
-      throw new ModelLoadError(`${what}: brick ${k} has region ${b.region}, patch ${b.patch}: the region must be a multiple of the patch`);
-    }
-  }
-  if (!m.weights?.sha256) throw new ModelLoadError(`${what}: weights.sha256 is missing`);
-  for (const [style, info] of Object.entries(m.style_info ?? {})) {
-    if (info.preview !== undefined && !/^data:image\/png;base64,[A-Za-z0-9+/]+=*$/.test(info.preview)) {
-      throw new ModelLoadError(`${what}: style_info.${style}.preview is not a PNG data URL`);
-    }
-  }
-  return m;
+  return validateModelJson(m, what);
 }
 
 /** Check the weights' hash, then every tensor's name, shape and dtype against the architecture. */
 export async function loadModel(meta: ModelJson, weights: Uint8Array): Promise<LoadedModel> {
   const sha = await sha256Hex(weights);
   if (sha !== meta.weights.sha256) {
-    throw new ModelLoadError(`${meta.weights.file}: SHA-256 is ${sha.slice(0, 12)}…, model.json expects ${meta.weights.sha256.slice(0, 12)}… (corrupt or truncated download)`);
+    throw new ModelLoadError(`${meta.weights.file}: SHA-256 is ${sha.slice(0, 12)}…, model.json expects ` +
+      `${meta.weights.sha256.slice(0, 12)}… (corrupt or truncated download)`);
   }
   const raw = parseSafetensors(weights, meta.weights.file);
   const tensors = new Map<string, Float32Array>();
   for (const [name, shape] of expectedTensors(meta.architecture)) {
     const t = raw.get(name);
     if (!t) throw new ModelLoadError(`${meta.weights.file}: tensor ${name} [${shape}] is missing`);
-    if (t.shape.join() !== shape.join()) throw new ModelLoadError(`${meta.weights.file}: tensor ${name} has shape [${t.shape}], the architecture needs [${shape}]`);
-    if (t.dtype !== meta.dtype) throw new ModelLoadError(`${meta.weights.file}: tensor ${name} is ${t.dtype}, model.json says ${meta.dtype}`);
+    const where = `${meta.weights.file}: tensor ${name}`;
+    if (t.shape.join() !== shape.join()) {
+      throw new ModelLoadError(`${where} has shape [${t.shape}], the architecture needs [${shape}]`);
+    }
+    if (t.dtype !== meta.dtype) throw new ModelLoadError(`${where} is ${t.dtype}, model.json says ${meta.dtype}`);
     tensors.set(name, t.data);
   }
   const extra = [...raw.keys()].filter((n) => !tensors.has(n));
-  if (extra.length) throw new ModelLoadError(`${meta.weights.file}: unexpected tensors ${extra.slice(0, 3).join(', ')}${extra.length > 3 ? '…' : ''} (does model.json match these weights?)`);
+  if (extra.length) {
+    const names = `${extra.slice(0, 3).join(', ')}${extra.length > 3 ? '…' : ''}`;
+    throw new ModelLoadError(`${meta.weights.file}: unexpected tensors ${names} ` +
+      '(does model.json match these weights?)');
+  }
   return { meta, tensors };
 }
 
 export type Progress = (loaded: number, total: number) => void;
 
 /** Fetch a response body with byte progress. */
-export async function fetchBytes(url: string, onProgress?: Progress, fetchFn: typeof fetch = fetch): Promise<Uint8Array> {
+export async function fetchBytes(url: string, onProgress?: Progress,
+  fetchFn: typeof fetch = fetch): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetchFn(url);
@@ -92,7 +87,8 @@ export async function fetchBytes(url: string, onProgress?: Progress, fetchFn: ty
 }
 
 /** model.json and its weights from a folder URL ("/models/lego-emoji-32/"). */
-export async function fetchModel(baseUrl: string, onProgress?: Progress): Promise<{ meta: ModelJson; weights: Uint8Array }> {
+export async function fetchModel(baseUrl: string,
+  onProgress?: Progress): Promise<{ meta: ModelJson; weights: Uint8Array }> {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const meta = parseModelJson(new TextDecoder().decode(await fetchBytes(`${base}model.json`)), `${base}model.json`);
   const weights = await fetchBytes(`${base}${meta.weights.file}`, onProgress);

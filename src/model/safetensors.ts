@@ -8,10 +8,14 @@ export interface RawTensor {
 }
 
 export function parseSafetensors(bytes: Uint8Array, what = 'weights'): Map<string, RawTensor> {
-  if (bytes.byteLength < 8) throw new ModelLoadError(`${what}: file is ${bytes.byteLength} bytes, too short to be safetensors`);
+  if (bytes.byteLength < 8) {
+    throw new ModelLoadError(`${what}: file is ${bytes.byteLength} bytes, too short to be safetensors`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > bytes.byteLength - 8) throw new ModelLoadError(`${what}: header length ${headerLen} runs past the end of the file (truncated download?)`);
+  if (headerLen > bytes.byteLength - 8) {
+    throw new ModelLoadError(`${what}: header length ${headerLen} runs past the end of the file (truncated download?)`);
+  }
   let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
@@ -22,12 +26,15 @@ export function parseSafetensors(bytes: Uint8Array, what = 'weights'): Map<strin
   const out = new Map<string, RawTensor>();
   for (const [name, t] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    if (t.dtype !== 'F32' && t.dtype !== 'F16') throw new ModelLoadError(`${what}: tensor ${name} has dtype ${t.dtype}; only F32 and F16 are supported`);
+    if (t.dtype !== 'F32' && t.dtype !== 'F16') {
+      throw new ModelLoadError(`${what}: tensor ${name} has dtype ${t.dtype}; only F32 and F16 are supported`);
+    }
     const [lo, hi] = t.data_offsets;
     const count = t.shape.reduce((a, b) => a * b, 1);
     const width = t.dtype === 'F32' ? 4 : 2;
     if (hi - lo !== count * width || base + hi > bytes.byteLength) {
-      throw new ModelLoadError(`${what}: tensor ${name} data [${lo}, ${hi}) does not fit its shape [${t.shape}] or the file (truncated?)`);
+      throw new ModelLoadError(`${what}: tensor ${name} data [${lo}, ${hi}) does not fit its shape [${t.shape}] ` +
+        'or the file (truncated?)');
     }
     out.set(name, { dtype: t.dtype, shape: t.shape, data: decode(bytes, base + lo, count, t.dtype) });
   }

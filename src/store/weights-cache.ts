@@ -50,19 +50,23 @@ export interface LoadOptions {
 const reason = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 /** model.json from the network, or the copy kept from the last visit when the network fails. */
-async function loadMeta(base: string, store: KeyValueStore, notes: string[], fetchFn?: typeof fetch): Promise<ModelJson> {
+async function loadMeta(base: string, store: KeyValueStore, notes: string[],
+  fetchFn?: typeof fetch): Promise<ModelJson> {
   const url = `${base}model.json`;
   let text: string;
   try {
     text = new TextDecoder().decode(await fetchBytes(url, undefined, fetchFn));
     // A server with an SPA fallback answers a missing file with the page itself.
-    if (text.trimStart().startsWith('<')) throw new ModelLoadError(`could not download ${url}: HTTP 404 (got an HTML page)`);
+    if (text.trimStart().startsWith('<')) {
+      throw new ModelLoadError(`could not download ${url}: HTTP 404 (got an HTML page)`);
+    }
   } catch (netErr) {
     const kept = await store.get(metaKey(base)).catch(() => undefined);
     if (typeof kept !== 'string') {
       const http = /HTTP 404/.test(reason(netErr));
       throw new ModelLoadError(http
-        ? `No model at ${base} (model.json is missing). If the model is still being trained, come back when it is published, or pick another with ?model=/models/<name>/.`
+        ? `No model at ${base} (model.json is missing). If the model is still being trained, come back when it is ` +
+          'published, or pick another with ?model=/models/<name>/.'
         : `Could not load ${url}: ${(netErr as Error).message}`);
     }
     notes.push('Offline: using the model description saved on your last visit.');
@@ -80,14 +84,16 @@ async function cachedWeights(meta: ModelJson, store: KeyValueStore, notes: strin
   try {
     entry = (await store.get(key)) as WeightsEntry | undefined;
   } catch (e) {
-    notes.push(`Browser storage (IndexedDB) is unavailable (${reason(e)}): the model is downloaded and kept in memory only.`);
+    notes.push(`Browser storage (IndexedDB) is unavailable (${reason(e)}): ` +
+      'the model is downloaded and kept in memory only.');
     return undefined;
   }
   if (!entry) return undefined;
   const bytes = entry.bytes instanceof Uint8Array ? entry.bytes : undefined;
   if (bytes && (await sha256Hex(bytes)) === meta.weights.sha256) return bytes;
   await store.del(key).catch(() => undefined);
-  notes.push('The saved copy of the model was corrupt (its SHA-256 did not match); it was removed and the model downloaded again.');
+  notes.push('The saved copy of the model was corrupt (its SHA-256 did not match); ' +
+    'it was removed and the model downloaded again.');
   return undefined;
 }
 
@@ -101,7 +107,8 @@ async function saveWeights(meta: ModelJson, bytes: Uint8Array, store: KeyValueSt
     await globalThis.navigator?.storage?.persist?.().catch(() => false);
   } catch (e) {
     const quota = /quota/i.test(reason(e));
-    notes.push(`Could not save the model for offline use (${quota ? 'the browser\'s storage quota is full' : reason(e)}): ` +
+    const why = quota ? 'the browser\'s storage quota is full' : reason(e);
+    notes.push(`Could not save the model for offline use (${why}): ` +
       'it runs from memory now and will be downloaded again on your next visit.');
   }
 }
@@ -120,7 +127,8 @@ export async function loadModelFiles(baseUrl: string, opts: LoadOptions = {}): P
   const weights = await fetchBytes(`${base}${meta.weights.file}`, opts.onProgress, opts.fetchFn);
   const sha = await sha256Hex(weights);
   if (sha !== meta.weights.sha256) {
-    throw new ModelLoadError(`${base}${meta.weights.file} arrived corrupt or truncated (SHA-256 ${sha.slice(0, 12)}…, expected ${meta.weights.sha256.slice(0, 12)}…). Reload to try again.`);
+    throw new ModelLoadError(`${base}${meta.weights.file} arrived corrupt or truncated ` +
+      `(SHA-256 ${sha.slice(0, 12)}…, expected ${meta.weights.sha256.slice(0, 12)}…). Reload to try again.`);
   }
   await saveWeights(meta, weights, store, notes);
   return { meta, weights, from: 'network', notes };

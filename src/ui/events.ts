@@ -4,5 +4,6 @@ import type { Settings } from './settings.ts';
 export type SettingsPatch = Partial<Settings>;
 
 export function emitSettings(from: HTMLElement, patch: SettingsPatch): void {
-  from.dispatchEvent(new CustomEvent<SettingsPatch>('settings-change', { detail: patch, bubbles: true, composed: true }));
+  const detail = { detail: patch, bubbles: true, composed: true };
+  from.dispatchEvent(new CustomEvent<SettingsPatch>('settings-change', detail));
 }

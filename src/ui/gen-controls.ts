@@ -49,8 +49,8 @@ export class GenControls extends LitElement {
         <option value="heun" ?selected=${s.sampler === 'heun'}>Heun (2nd order, 2 evaluations a step)</option>
         <option value="euler" ?selected=${s.sampler === 'euler'}>Euler (1 evaluation a step)</option>
       </select><span></span></label>
-      <label>guidance <input type="range" data-testid="cfg" min=${LIMITS.cfg[0]} max=${LIMITS.cfg[1]} step="0.25" .value=${String(s.cfg)} ?disabled=${off}
-        @input=${(e: Event) => this.set({ cfg: this.num(e) })} /><output>${s.cfg === 1 ? 'off' : s.cfg}</output></label>
+      <label>guidance <input type="range" data-testid="guidance" min=${LIMITS.guidance[0]} max=${LIMITS.guidance[1]} step="0.25" .value=${String(s.guidance)} ?disabled=${off}
+        @input=${(e: Event) => this.set({ guidance: this.num(e) })} /><output>${s.guidance === 1 ? 'off' : s.guidance}</output></label>
       ${this.picker('category', m.labels.categories)}
       <style-picker .styleNames=${m.labels.styles} .info=${m.style_info ?? {}} .value=${s.style} ?disabled=${off}></style-picker>
       <label>seed <input type="number" data-testid="seed" min="0" max="4294967295" .value=${String(s.seed)} ?disabled=${off}

@@ -54,7 +54,8 @@ export class ImageGrid extends LitElement {
       <div class="grid">${b.images.map((_, i) => html`<figure>
         <canvas width=${b.width} height=${b.height} style="width:${b.width * scale}px;height:${b.height * scale}px"
           data-testid="image" aria-label="${this.heading} image ${i + 1}"></canvas>
-        ${this.downloads ? html`<button type="button" data-testid="download" @click=${() => this.download(i)}>Download PNG</button>` : nothing}
+        ${this.downloads ? html`<button type="button" data-testid="download"
+          @click=${() => this.download(i)}>Download PNG</button>` : nothing}
       </figure>`)}</div>`;
   }
 }

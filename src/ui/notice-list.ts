@@ -14,7 +14,8 @@ export class NoticeList extends LitElement {
     strong { display: block; }
     p { margin: 0.25rem 0 0; }
     ol { margin: 0.25rem 0 0; padding-left: 1.25rem; }
-    button { position: absolute; top: 0.25rem; right: 0.25rem; border: 0; background: none; cursor: pointer; font-size: 1rem; }
+    button { position: absolute; top: 0.25rem; right: 0.25rem; border: 0;
+      background: none; cursor: pointer; font-size: 1rem; }
   `;
 
   @property({ attribute: false }) notices: Notice[] = [];
@@ -25,11 +26,14 @@ export class NoticeList extends LitElement {
 
   override render() {
     return this.notices.map((n) => html`
-      <div class="n ${n.level}" role=${n.level === 'error' ? 'alert' : 'status'} data-testid="notice-${n.id}" data-level=${n.level}>
+      <div class="n ${n.level}" role=${n.level === 'error' ? 'alert' : 'status'} data-testid="notice-${n.id}"
+        data-level=${n.level}>
         <strong>${n.title}</strong>
         <p>${n.text}</p>
         ${n.steps?.length ? html`<ol>${n.steps.map((s) => html`<li>${s}</li>`)}</ol>` : nothing}
-        ${n.level !== 'error' ? html`<button title="Dismiss" aria-label="Dismiss" @click=${() => this.dismiss(n.id)}>×</button>` : nothing}
+        ${n.level !== 'error'
+          ? html`<button title="Dismiss" aria-label="Dismiss" @click=${() => this.dismiss(n.id)}>×</button>`
+          : nothing}
       </div>`);
   }
 }

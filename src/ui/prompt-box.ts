@@ -10,12 +10,15 @@ import { completions } from './completions.ts';
 export class PromptBox extends LitElement {
   static override styles = css`
     :host { display: block; position: relative; }
-    .box { display: flex; flex-wrap: wrap; gap: 0.25rem; align-items: center; border: 1px solid #999; border-radius: 6px; padding: 0.25rem; background: white; }
-    .chip { display: inline-flex; align-items: center; gap: 0.2rem; background: #e3ecfa; border-radius: 1rem; padding: 0.1rem 0.5rem; }
+    .box { display: flex; flex-wrap: wrap; gap: 0.25rem; align-items: center;
+      border: 1px solid #999; border-radius: 6px; padding: 0.25rem; background: white; }
+    .chip { display: inline-flex; align-items: center; gap: 0.2rem;
+      background: #e3ecfa; border-radius: 1rem; padding: 0.1rem 0.5rem; }
     .chip.unknown { background: #fdecee; outline: 1px solid #b00020; }
     .chip button { border: 0; background: none; cursor: pointer; padding: 0; }
     input { flex: 1; min-width: 8rem; border: 0; outline: none; font: inherit; padding: 0.2rem; }
-    ul { position: absolute; z-index: 2; list-style: none; margin: 0; padding: 0; background: white; border: 1px solid #999; min-width: 10rem; }
+    ul { position: absolute; z-index: 2; list-style: none; margin: 0;
+      padding: 0; background: white; border: 1px solid #999; min-width: 10rem; }
     li { padding: 0.2rem 0.5rem; cursor: pointer; }
     li[aria-selected='true'] { background: #1565c0; color: white; }
     .msg { margin: 0.25rem 0 0; color: #b00020; font-size: 0.9rem; }
@@ -83,23 +86,34 @@ export class PromptBox extends LitElement {
     const known = new Set(this.vocab), words = this.words;
     const unknown = words.filter((w) => !known.has(w));
     const list = completions(this.draft, this.vocab);
+    const chip = (w: string) => html`<span class="chip ${known.has(w) ? '' : 'unknown'}" data-testid="chip"
+      data-word=${w}>${w}
+      <button type="button" aria-label="Remove ${w}" ?disabled=${this.disabled}
+        @click=${() => this.replace(w, null)}>×</button></span>`;
+    const option = (w: string, i: number) => html`
+        <li role="option" aria-selected=${i === this.active}
+          @mousedown=${(e: Event) => { e.preventDefault(); this.commit(w); }}>${w}</li>`;
+    const suggestion = (w: string, s: string) =>
+      html`<button type="button" data-testid="suggestion" @click=${() => this.replace(w, s)}>${s}</button>`;
+    const ignored = this.ignored.map((w) => `“${w}”`).join(', ');
     return html`
       <div class="box">
-        ${words.map((w) => html`<span class="chip ${known.has(w) ? '' : 'unknown'}" data-testid="chip" data-word=${w}>${w}
-          <button type="button" aria-label="Remove ${w}" ?disabled=${this.disabled} @click=${() => this.replace(w, null)}>×</button></span>`)}
-        <input data-testid="prompt-input" aria-label="Prompt words" placeholder=${words.length ? '' : 'Describe it: smiling cat, red heart…'}
-          .value=${this.draft} ?disabled=${this.disabled} autocomplete="off" role="combobox" aria-expanded=${list.length > 0}
+        ${words.map(chip)}
+        <input data-testid="prompt-input" aria-label="Prompt words"
+          placeholder=${words.length ? '' : 'Describe it: smiling cat, red heart…'}
+          .value=${this.draft} ?disabled=${this.disabled} autocomplete="off" role="combobox"
+          aria-expanded=${list.length > 0}
           @input=${this.onInput} @keydown=${this.onKey} @blur=${() => this.draft && this.commit(this.draft)} />
       </div>
-      ${list.length ? html`<ul role="listbox" data-testid="completions">${list.map((w, i) => html`
-        <li role="option" aria-selected=${i === this.active} @mousedown=${(e: Event) => { e.preventDefault(); this.commit(w); }}>${w}</li>`)}</ul>` : nothing}
+      ${list.length ? html`<ul role="listbox" data-testid="completions">${list.map(option)}</ul>` : nothing}
       ${unknown.map((w) => {
         const sug = suggestWords(w, this.vocab);
         return html`<p class="msg" role="alert" data-testid="unknown-word">The model does not know “${w}”.
-          ${sug.length ? html`Did you mean${sug.map((s) => html`<button type="button" data-testid="suggestion" @click=${() => this.replace(w, s)}>${s}</button>`)}?` : 'No close word in its vocabulary.'}
+          ${sug.length ? html`Did you mean${sug.map((s) => suggestion(w, s))}?` : 'No close word in its vocabulary.'}
           <button type="button" @click=${() => this.replace(w, null)}>Remove it</button></p>`;
       })}
-      ${this.ignored.length ? html`<p class="hint">${this.ignored.map((w) => `“${w}”`).join(', ')} ignored: too common to mean anything to the model.</p>` : nothing}
+      ${this.ignored.length
+        ? html`<p class="hint">${ignored} ignored: too common to mean anything to the model.</p>` : nothing}
       <p class="hint">${this.vocab.length} words known: words from emoji names.</p>`;
   }
 }

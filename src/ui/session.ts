@@ -1,7 +1,7 @@
 // The page's one piece of state that is not a setting: GPU device, model, engine, the running
 // generation, notices. A Lit reactive controller: every change re-renders the host.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { acquireDevice, DeviceLostError, type GpuContext } from '../gpu/device.ts';
+import { acquireDevice, type DeviceLostError, type GpuContext } from '../gpu/device.ts';
 import { loadModel, type LoadedModel } from '../model/load.ts';
 import { labelVector } from '../model/labels.ts';
 import type { BrickSetting, GenerateResult, ImageBatch, StepInfo } from '../engine/types.ts';
@@ -160,7 +160,7 @@ export class Session implements ReactiveController {
     this.update();
     try {
       const res = await engine.generate({
-        width: s.width, height: s.height, steps: s.steps, sampler: s.sampler, cfg: s.cfg, seed: s.seed,
+        width: s.width, height: s.height, steps: s.steps, sampler: s.sampler, guidance: s.guidance, seed: s.seed,
         batch: s.batch, labels, bricks: s.bricks, shiftTiling: s.shift, preview: true, signal: abort.signal,
         onStep: (info) => this.onStep(run, info),
       });
@@ -216,4 +216,4 @@ export class Session implements ReactiveController {
   }
 }
 
-export const costKey = (s: Settings) => `${s.width}x${s.height}x${s.batch}x${s.cfg > 1 ? 'cfg' : 'nocfg'}x${s.sampler}x${s.steps}`;
+export const costKey = (s: Settings) => `${s.width}x${s.height}x${s.batch}x${s.guidance !== 1 ? 'guided' : 'unguided'}x${s.sampler}x${s.steps}`;

@@ -1,5 +1,8 @@
 // Generation settings and their place in the page URL (shareable, reproducible links).
+import { LIMITS as ENGINE_LIMITS } from '../engine/options.ts';
+import { parseSkipWindow } from '../engine/schedule.ts';
 import type { BrickSetting, Sampler } from '../engine/types.ts';
+import { maxRegion } from '../model/arch.ts';
 import type { ModelJson } from '../model/format.ts';
 
 export interface Settings {
@@ -8,7 +11,7 @@ export interface Settings {
   height: number;
   steps: number;
   sampler: Sampler;
-  cfg: number;
+  guidance: number;
   seed: number;
   batch: number;
   category: string | null; // null: any
@@ -19,29 +22,25 @@ export interface Settings {
 }
 
 export const DEFAULT_MODEL = `${import.meta.env?.BASE_URL ?? '/'}models/lego-emoji-32/`;
-export const LIMITS = { steps: [1, 64], cfg: [1, 10], batch: [1, 8], sizeTiles: 8 } as const;
+/** The engine's limits, and how many multiples of the largest region the size picker offers. */
+export const LIMITS = { ...ENGINE_LIMITS, sizeTiles: 8 } as const;
 
 export function defaultSettings(model = DEFAULT_MODEL): Settings {
   return {
-    model, width: 0, height: 0, steps: 18, sampler: 'heun', cfg: 2, seed: 1, batch: 4,
+    model, width: 0, height: 0, steps: 18, sampler: 'heun', guidance: 2, seed: 1, batch: 4,
     category: null, style: null, prompt: '', bricks: [], shift: true,
   };
 }
 
-/** Side of the largest region: canvases are multiples of it. */
-export function sizeUnit(meta: ModelJson): number {
-  return Math.max(...meta.architecture.bricks.map((b) => b.region));
-}
-
 /** Valid widths/heights: multiples of the largest region, up to LIMITS.sizeTiles of them. */
 export function validSizes(meta: ModelJson): number[] {
-  const u = sizeUnit(meta);
+  const u = maxRegion(meta.architecture);
   return Array.from({ length: LIMITS.sizeTiles }, (_, i) => (i + 1) * u);
 }
 
 /** Presets in units of the largest region: squares and panoramas. */
 export function sizePresets(meta: ModelJson): { label: string; width: number; height: number }[] {
-  const u = sizeUnit(meta);
+  const u = maxRegion(meta.architecture);
   return [[1, 1], [2, 2], [4, 1], [8, 2], [1, 4]].map(([w, h]) => ({
     label: `${w * u}×${h * u}${w > h ? ' panorama' : h > w ? ' tall' : ''}`, width: w * u, height: h * u,
   }));
@@ -52,7 +51,7 @@ const clampInt = (v: number, lo: number, hi: number, dflt: number) =>
 
 /** Makes settings valid for a model: sizes snapped to the grid, labels it knows, one setting per brick. */
 export function fitToModel(s: Settings, meta: ModelJson): Settings {
-  const u = sizeUnit(meta);
+  const u = maxRegion(meta.architecture);
   const snap = (v: number) => clampInt(Math.round(v / u) * u, u, u * LIMITS.sizeTiles, u);
   const n = meta.architecture.bricks.length;
   const bricks = Array.from({ length: n }, (_, k) => s.bricks[k] ?? { enabled: true, skip: null });
@@ -76,7 +75,7 @@ export function toQuery(s: Settings): string {
   q.set('h', String(s.height));
   q.set('steps', String(s.steps));
   q.set('sampler', s.sampler);
-  q.set('cfg', String(s.cfg));
+  q.set('guidance', String(s.guidance));
   q.set('seed', String(s.seed));
   q.set('batch', String(s.batch));
   if (s.category) q.set('category', s.category);
@@ -86,13 +85,6 @@ export function toQuery(s: Settings): string {
   if (s.bricks.some((b) => b.skip)) q.set('skip', s.bricks.map(fmtSkip).join(','));
   if (!s.shift) q.set('shift', '0');
   return q.toString();
-}
-
-function parseSkip(text: string | undefined): [number, number] | null {
-  const m = /^([\d.]+)-([\d.]+)$/.exec(text ?? '');
-  if (!m) return null;
-  const [a, b] = [Number(m[1]), Number(m[2])].map((v) => Math.min(1, Math.max(0, v)));
-  return b > a ? [a, b] : null;
 }
 
 export function fromQuery(search: string, base = defaultSettings()): Settings {
@@ -107,13 +99,13 @@ export function fromQuery(search: string, base = defaultSettings()): Settings {
     height: clampInt(num('h', base.height), 0, 1 << 14, base.height),
     steps: clampInt(num('steps', base.steps), LIMITS.steps[0], LIMITS.steps[1], base.steps),
     sampler: q.get('sampler') === 'euler' ? 'euler' : q.get('sampler') === 'heun' ? 'heun' : base.sampler,
-    cfg: Math.min(LIMITS.cfg[1], Math.max(LIMITS.cfg[0], Number.isFinite(num('cfg', base.cfg)) ? num('cfg', base.cfg) : base.cfg)),
+    guidance: Math.min(LIMITS.guidance[1], Math.max(LIMITS.guidance[0], Number.isFinite(num('guidance', base.guidance)) ? num('guidance', base.guidance) : base.guidance)),
     seed: clampInt(num('seed', base.seed), 0, 0xffffffff, base.seed),
     batch: clampInt(num('batch', base.batch), LIMITS.batch[0], LIMITS.batch[1], base.batch),
     category: q.get('category') || base.category,
     style: q.get('style') || base.style,
     prompt: q.get('prompt') ?? base.prompt,
-    bricks: Array.from({ length: n }, (_, k) => ({ enabled: enabled[k] !== '0', skip: parseSkip(skips[k]) })),
+    bricks: Array.from({ length: n }, (_, k) => ({ enabled: enabled[k] !== '0', skip: parseSkipWindow(skips[k] ?? '') })),
     shift: q.get('shift') !== '0',
   };
 }

@@ -21,10 +21,11 @@ export class SizePicker extends LitElement {
 
   private slider(name: 'width' | 'height', value: number) {
     const i = Math.max(0, this.sizes.indexOf(value));
+    const pick = (e: Event) => emitSettings(this, { [name]: this.sizes[Number((e.target as HTMLInputElement).value)] });
     return html`<label>${name}
       <input type="range" data-testid=${name} min="0" max=${this.sizes.length - 1} step="1" .value=${String(i)}
         ?disabled=${this.disabled}
-        @input=${(e: Event) => emitSettings(this, { [name]: this.sizes[Number((e.target as HTMLInputElement).value)] })} />
+        @input=${pick} />
       <output>${value} px</output></label>`;
   }
 
@@ -33,7 +34,8 @@ export class SizePicker extends LitElement {
       ${this.slider('width', this.width)}
       ${this.slider('height', this.height)}
       <div class="presets">${this.presets.map((p) => html`
-        <button type="button" ?disabled=${this.disabled} aria-pressed=${p.width === this.width && p.height === this.height}
+        <button type="button" ?disabled=${this.disabled}
+          aria-pressed=${p.width === this.width && p.height === this.height}
           @click=${() => emitSettings(this, { width: p.width, height: p.height })}>${p.label}</button>`)}
       </div>`;
   }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { LegoEngine } from '../../src/engine/engine';
 import {
-  brickSubsets, compare, evalFlops, FULL_STEPS, heunEvaluations, priceFullRun, skipSettings, timeEngine, warmEngine,
+  brickSubsets, evalFlops, FULL_STEPS, heunEvaluations, priceFullRun, skipSettings, timeEngine, warmEngine,
   type EngineTiming,
 } from '../../bench/lib/cases';
 import { renderMarkdown, summarize, type BenchReport } from '../../bench/lib/report';
@@ -26,12 +26,6 @@ describe('bench cases', () => {
     expect(heunEvaluations(s['brick 1 off']).every((a) => a.join() === '1,2')).toBe(true);
     expect(priceFullRun(s['all bricks'], () => undefined)).toBeNull();
     expect(brickSubsets(3)).toEqual([[0, 1, 2], [1, 2], [0, 2], [0, 1]]);
-  });
-
-  it('compares outputs', () => {
-    expect(compare([1, 2, 3], [1, 2.5, 3])).toMatchObject({ maxAbs: 0.5, n: 3 });
-    expect(compare([NaN], [0]).maxAbs).toBe(Infinity);
-    expect(() => compare([1], [1, 2])).toThrow();
   });
 });
 

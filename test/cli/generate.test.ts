@@ -13,8 +13,12 @@ import { loadTinyModel } from '../engine/fixture';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'lego-cli-'));
-const cli = (args: string[]) => run('npx', ['tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/generate.ts', '--model', 'test/fixtures/tiny', ...args]);
-const args = ['--size', '32x16', '--steps', '3', '--batch', '2', '--seed', '5', '--cfg', '1.5', '--category', 'Food', '--style', 'twitter', '--prompt', 'red heart', '--skip', '3:0.5-1.0'];
+// As `npm run generate` runs it (tsx and the ?raw hook), without npx's start-up second.
+const CLI = ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'src/cli/generate.ts', '--model', 'test/fixtures/tiny'];
+const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => run(process.execPath, [...CLI, ...args], { env });
+// No Vulkan driver: the CLI must reject bad arguments before it looks for a device.
+const NO_GPU = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' };
+const args = ['--size', '32x16', '--steps', '3', '--batch', '2', '--seed', '5', '--guidance', '1.5', '--category', 'Food', '--style', 'twitter', '--prompt', 'red heart', '--skip', '3:0.5-1.0'];
 
 describe('npm run generate', () => {
   it('writes a PNG grid equal to the engine images, the same bytes for the same seed', async () => {
@@ -29,7 +33,7 @@ describe('npm run generate', () => {
     expect([png.width, png.height]).toEqual([2 * 32 + 2, 16]); // two images side by side, 2-pixel gutter
     const engine = await LegoEngine.create(await getTestGpu(), await loadTinyModel());
     const ref = await engine.generate({
-      width: 32, height: 16, steps: 3, batch: 2, seed: 5, cfg: 1.5, sampler: 'heun', shiftTiling: true,
+      width: 32, height: 16, steps: 3, batch: 2, seed: 5, guidance: 1.5, sampler: 'heun', shiftTiling: true,
       labels: { category: 'Food', style: 'twitter', prompt: 'red heart' },
       bricks: [{ enabled: true }, { enabled: true }, { enabled: true, skip: [0.5, 1] }],
     });
@@ -47,11 +51,15 @@ describe('npm run generate', () => {
     [['--bricks', '0,1'], /bricks are numbered 1–3/],
     [['--prompt', 'smilng cat'], /unknown word "smilng" \(did you mean "smiling"\?\)/],
     [['--steps', 'many'], /--steps must be an integer/],
+    [['--steps', '65'], /steps must be an integer in 1–64, got 65/],
+    [['--guidance', '11'], /guidance must be a number in 0–10, got 11/],
     [['--style', 'comic'], /--style "comic": model tiny knows "google", "twitter"/],
     [['--category', 'Plants'], /--category "Plants": model tiny knows "Animals", "Food", "Flags"/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
-  ])('rejects %j with a clear message', async (bad, message) => {
-    const err = await cli([...bad, '--out', join(dir, 'bad.png')]).then(() => null, (e) => e);
+    [['--class', 'Food'], /Unknown option '--class'/],
+    [['--cfg', '2'], /Unknown option '--cfg'/],
+  ])('rejects %j with a clear message, before looking for a GPU', async (bad, message) => {
+    const err = await cli([...bad, '--out', join(dir, 'bad.png')], NO_GPU).then(() => null, (e) => e);
     expect(err?.code).toBe(2);
     expect(err.stderr).toMatch(message);
   });

@@ -1,6 +1,7 @@
 // The page explains every failure: no WebGPU, no adapter, a missing model. Never a blank page.
 import { describe, expect, it } from 'vitest';
-import { launchBrowser, TINY_URL } from './harness';
+import { launchChromium } from '../../tools/chromium';
+import { TINY_URL } from './harness';
 import { useApp } from './use-app';
 import { waitNotice } from './page';
 
@@ -28,7 +29,7 @@ describe('errors a person understands', () => {
   });
 
   it('shows the message in a browser launched without WebGPU flags', async () => {
-    const plain = await launchBrowser({ webgpu: false });
+    const plain = await launchChromium({ webgpu: false });
     try {
       const page = await plain.newPage();
       await page.goto(`${env.app.origin}/?model=${TINY_URL}`);

@@ -6,7 +6,7 @@ export interface AppState {
   from?: string;
   notices: { id: string; level: string; title: string; text: string }[];
   step: number;
-  result?: { width: number; height: number; images: number[][]; stepMs: number[]; totalMs: number };
+  result?: { width: number; height: number; images: number[][]; stepMs: number[]; totalMs: number; dispatches: number };
 }
 
 /** A JSON snapshot of the session (images as plain arrays when `images` is set). */
@@ -19,7 +19,7 @@ export function appState(page: Page, images = false): Promise<AppState> {
       phase: s.phase, from: s.download.from, step: s.run?.step ?? 0,
       notices: s.notices.map((n: any) => ({ id: n.id, level: n.level, title: n.title, text: n.text })),
       result: r && {
-        width: r.images.width, height: r.images.height, stepMs: r.stepMs, totalMs: r.totalMs,
+        width: r.images.width, height: r.images.height, stepMs: r.stepMs, totalMs: r.totalMs, dispatches: r.dispatches,
         images: withImages ? r.images.images.map((a: Uint8ClampedArray) => Array.from(a)) : [],
       },
     };

@@ -1,12 +1,16 @@
 // Saves docs/screenshot.png (for the README): the built app with the shipped model, after a
 // generation. Run: npx tsx test/e2e/screenshot.ts ["w=128&h=32&steps=12&…"] (needs public/models/).
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { launchBrowser, ROOT, startApp } from './harness.ts';
+import { buildApp, ROOT, serveApp } from '../../tools/app.ts';
+import { launchChromium } from '../../tools/chromium.ts';
 import { generate, waitPhase } from './page.ts';
 
-const query = process.argv[2] ?? 'w=32&h=32&steps=12&sampler=euler&cfg=2&batch=4&seed=5&category=Smileys+%26+Emotion';
-const app = await startApp();
-const browser = await launchBrowser();
+const query = process.argv[2] ?? 'w=32&h=32&steps=12&sampler=euler&guidance=2&batch=4&seed=5&category=Smileys+%26+Emotion';
+const dist = join(ROOT, 'test-results/screenshot-dist');
+await buildApp(dist, {});
+const app = await serveApp(dist);
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${app.origin}/?${query}`);
@@ -18,4 +22,5 @@ try {
 } finally {
   await browser.close();
   await app.stop();
+  await rm(dist, { recursive: true, force: true });
 }

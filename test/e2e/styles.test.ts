@@ -12,7 +12,7 @@ const env = useApp();
 let page: Page;
 const shipped = JSON.parse(readFileSync(join(ROOT, 'public/models/lego-emoji-32/model.json'), 'utf8'));
 const open = async (model: string) => {
-  await page.goto(`${env.app.origin}/?model=${model}&w=16&h=16&steps=2&sampler=euler&cfg=1&batch=1`);
+  await page.goto(`${env.app.origin}/?model=${model}&w=16&h=16&steps=2&sampler=euler&guidance=1&batch=1`);
   await waitPhase(page, ['ready']);
 };
 /** Each style option: its style name and its image (src, decoded width), from inside the shadow roots. */

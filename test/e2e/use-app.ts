@@ -2,15 +2,17 @@
 // WebGPU. A setup failure (no Chromium, build error) fails every test, rather than skipping them.
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, startApp, type App } from './harness';
+import type { ServedApp } from '../../tools/app';
+import { launchChromium } from '../../tools/chromium';
+import { startApp } from './harness';
 
-export function useApp(): { app: App; browser: Browser } {
-  const env = {} as { app: App; browser: Browser };
+export function useApp(): { app: ServedApp; browser: Browser } {
+  const env = {} as { app: ServedApp; browser: Browser };
   let failure: unknown;
   beforeAll(async () => {
     try {
       env.app = await startApp();
-      env.browser = await launchBrowser();
+      env.browser = await launchChromium();
     } catch (e) {
       failure = e;
     }

@@ -3,24 +3,20 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionsError, LegoEngine } from '../../src/engine/engine';
 import type { GenerateOptions } from '../../src/engine/types';
-import { acquireDevice, DeviceLostError } from '../../src/gpu/device';
-import { createNodeGpu } from '../../src/gpu/node';
+import { DeviceLostError } from '../../src/gpu/device';
+import { acquireNodeDevice } from '../../src/gpu/node';
 import { UnknownWordError } from '../../src/model/labels';
 import type { LoadedModel } from '../../src/model/load';
+import { maxAbsDiff } from '../../tools/close';
 import { getTestGpu } from '../gpu';
 import { loadTinyModel } from './fixture';
 
 const base: GenerateOptions = {
-  width: 16, height: 16, steps: 4, sampler: 'euler', cfg: 1, seed: 3, batch: 1,
+  width: 16, height: 16, steps: 4, sampler: 'euler', guidance: 1, seed: 3, batch: 1,
   labels: { category: 'Animals', prompt: 'cat' },
   bricks: [{ enabled: true }, { enabled: true }, { enabled: true }],
 };
 
-function differs(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe('LegoEngine', () => {
   let model: LoadedModel, engine: LegoEngine;
@@ -33,16 +29,16 @@ describe('LegoEngine', () => {
     const a = await engine.generate(base);
     const b = await engine.generate(base);
     const c = await engine.generate({ ...base, seed: 4 });
-    expect(differs(a.raw, b.raw)).toBe(0);
-    expect(differs(a.raw, c.raw)).toBeGreaterThan(0.1);
+    expect(maxAbsDiff(a.raw, b.raw)).toBe(0);
+    expect(maxAbsDiff(a.raw, c.raw)).toBeGreaterThan(0.1);
     expect(a.images.images[0].length).toBe(16 * 16 * 4);
   });
 
   it('a prompt changes the output, under guidance as without', async () => {
-    for (const cfg of [1, 3]) {
-      const plain = await engine.generate({ ...base, cfg, labels: { category: 'Animals' } });
-      const worded = await engine.generate({ ...base, cfg, labels: { category: 'Animals', prompt: 'smiling, red-heart' } });
-      expect(differs(plain.raw, worded.raw)).toBeGreaterThan(1e-3);
+    for (const guidance of [1, 3]) {
+      const plain = await engine.generate({ ...base, guidance, labels: { category: 'Animals' } });
+      const worded = await engine.generate({ ...base, guidance, labels: { category: 'Animals', prompt: 'smiling, red-heart' } });
+      expect(maxAbsDiff(plain.raw, worded.raw)).toBeGreaterThan(1e-3);
     }
   });
 
@@ -50,8 +46,8 @@ describe('LegoEngine', () => {
     const all = await engine.generate(base);
     const skipped = await engine.generate({ ...base, bricks: [{ enabled: true }, { enabled: true }, { enabled: true, skip: [0.5, 1] }] });
     const off = await engine.generate({ ...base, bricks: [{ enabled: true }, { enabled: false }, { enabled: true }] });
-    expect(differs(all.raw, skipped.raw)).toBeGreaterThan(1e-3);
-    expect(differs(all.raw, off.raw)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(all.raw, skipped.raw)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(all.raw, off.raw)).toBeGreaterThan(1e-3);
     expect(skipped.dispatches).toBeLessThan(all.dispatches);
     expect(off.dispatches).toBeLessThan(skipped.dispatches);
   });
@@ -67,7 +63,7 @@ describe('LegoEngine', () => {
     });
     expect(steps).toEqual([[0, 1, 2], [0, 1, 2], [0, 1], [0, 1]]);
     const planned = await engine.generate({ ...base, bricks: [{ enabled: true }, { enabled: true }, { enabled: true, skip: [0.5, 1] }] });
-    expect(differs(live.raw, planned.raw)).toBeLessThan(1e-6); // same as skipping the top brick for the last half
+    expect(maxAbsDiff(live.raw, planned.raw)).toBeLessThan(1e-6); // same as skipping the top brick for the last half
   });
 
   it('cancels with an AbortSignal and stays usable', async () => {
@@ -78,18 +74,29 @@ describe('LegoEngine', () => {
     expect(seen).toBe(2);
     const after = await engine.generate(base);
     const fresh = await engine.generate(base);
-    expect(differs(after.raw, fresh.raw)).toBe(0);
+    expect(maxAbsDiff(after.raw, fresh.raw)).toBe(0);
   });
 
   it('guided Heun on a non-square canvas with batch 2, with previews each step', async () => {
     const previews: number[] = [];
-    const r = await engine.generate({ ...base, width: 32, height: 16, sampler: 'heun', cfg: 2.5, batch: 2, preview: true,
+    const r = await engine.generate({ ...base, width: 32, height: 16, sampler: 'heun', guidance: 2.5, batch: 2, preview: true,
       onStep: (s) => previews.push(s.preview!.images.length) });
     expect(r.evaluations).toBe(2 * base.steps - 1);
     expect(previews).toEqual([2, 2, 2, 2]);
     expect(r.images.width).toBe(32);
-    expect(differs(r.raw.subarray(0, 3 * 512), r.raw.subarray(3 * 512))).toBeGreaterThan(0.1); // two different images
+    expect(maxAbsDiff(r.raw.subarray(0, 3 * 512), r.raw.subarray(3 * 512))).toBeGreaterThan(0.1); // two different images
     expect(engine.allocatedBytes).toBeGreaterThan(model.meta.param_count * 4);
+  });
+
+  it('uses the LayerNorm eps of model.json', async () => {
+    // Token rows have variance O(1): eps 0.5 instead of 1e-6 changes every LayerNorm visibly.
+    const arch = { ...model.meta.architecture, layernorm_eps: 0.5 };
+    const other = await LegoEngine.create(await getTestGpu(), { ...model, meta: { ...model.meta, architecture: arch } });
+    try {
+      expect(maxAbsDiff((await engine.generate(base)).raw, (await other.generate(base)).raw)).toBeGreaterThan(1e-2);
+    } finally {
+      other.destroy();
+    }
   });
 
   it('rejects bad options with a message naming the valid range', async () => {
@@ -104,15 +111,15 @@ describe('LegoEngine', () => {
   });
 
   it('reports a lost device, and a new engine serves the same weights without reloading', async () => {
-    const ctx = await acquireDevice({ gpu: await createNodeGpu(), label: 'doomed', onUncapturedError: () => undefined });
+    const ctx = await acquireNodeDevice({ label: 'doomed', onUncapturedError: () => undefined });
     const doomed = await LegoEngine.create(ctx, model);
     const ok = await doomed.generate(base);
     const run = doomed.generate({ ...base, steps: 8, onStep: (s) => { if (s.step === 1) ctx.device.destroy(); } });
     await expect(run).rejects.toBeInstanceOf(DeviceLostError);
     await expect(doomed.generate(base)).rejects.toBeInstanceOf(DeviceLostError);
-    const ctx2 = await acquireDevice({ gpu: await createNodeGpu(), label: 'replacement' });
+    const ctx2 = await acquireNodeDevice({ label: 'replacement' });
     const again = await (await LegoEngine.create(ctx2, model)).generate(base);
-    expect(differs(ok.raw, again.raw)).toBe(0);
+    expect(maxAbsDiff(ok.raw, again.raw)).toBe(0);
     ctx2.device.destroy();
   });
 });

@@ -19,8 +19,12 @@ export interface Golden {
   tensors: Map<string, Float32Array>;
 }
 
-/** Other brick stacks the trainer makes (train/fixtures.py STACKS), each a fixture folder like tiny's. */
-export const STACK_FIXTURES = ['pg-282', 'pr-282'].map((name) => ({ name, dir: new URL(`../fixtures/stacks/${name}/`, import.meta.url) }));
+/** Every golden fixture: tiny, and the other brick stacks the trainer makes (train/fixtures.py STACKS:
+ * official-style patches 2/8/2 in progressive growth and refinement order). */
+export const FIXTURES = [
+  { name: 'tiny', dir: DIR },
+  ...['pg-282', 'pr-282'].map((name) => ({ name, dir: new URL(`../fixtures/stacks/${name}/`, import.meta.url) })),
+];
 
 export function loadGolden(dir = DIR): Golden {
   const meta = JSON.parse(readFileSync(new URL('golden.json', dir), 'utf8'));

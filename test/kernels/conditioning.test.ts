@@ -12,11 +12,11 @@ describe('fourier embedding', () => {
     const out = upload(device, 'emb', sigmas.length * 256);
     await runChecked(device, 'fourier', () => [prepareFourier(device, {
       label: 'test.fourier', coef: upload(device, 'coef', coef), coefOffset: EDM_COEF.cNoise,
-      coefStride: EDM_COEF.stride, out, batch: sigmas.length })]);
+      coefStride: EDM_COEF.stride, out, batch: sigmas.length, dim: 256 })]);
     const cNoise = sigmas.map((_, b) => coef[b * EDM_COEF.stride + EDM_COEF.cNoise]);
     // Same f32 argument on both sides; the kernel's own cos/sin (quadrant reduction + Cephes
     // polynomials, ~1e-7) replaces WGSL's, which SwiftShader gets wrong by ~2e-4: 2e-6 absolute.
-    expectClose(await download(device, out, sigmas.length * 256), fourierRef(cNoise), { atol: 2e-6 });
+    expectClose(await download(device, out, sigmas.length * 256), fourierRef(cNoise, 256), { atol: 2e-6 });
   });
   it('other widths (dim 8)', async () => {
     const device = await getTestDevice();

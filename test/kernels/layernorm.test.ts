@@ -4,12 +4,12 @@ import { getTestDevice } from '../gpu';
 import { download, expectClose, randArray, rng, runChecked, upload } from '../util';
 
 async function check(seed: number, n: number, d: number, rowsPerImage: number, offset = 0,
-  tol = { rtol: 1e-4, atol: 1e-5 }) {
+  tol = { rtol: 1e-4, atol: 1e-5 }, eps = 1e-6) {
   const device = await getTestDevice();
   const rand = rng(seed);
   const x = randArray(rand, n * d, offset - 1, offset + 1);
   const images = Math.ceil(n / rowsPerImage);
-  const p = { n, d, rowsPerImage, modStride: 6 * d, shiftOffset: 3 * d, scaleOffset: 4 * d }; // block's 2nd LN
+  const p = { n, d, eps, rowsPerImage, modStride: 6 * d, shiftOffset: 3 * d, scaleOffset: 4 * d }; // block's 2nd LN
   const mod = randArray(rand, images * 6 * d);
   const out = upload(device, 'out', n * d);
   await runChecked(device, `layernorm ${n}×${d}`, () => [prepareLayerNorm(device, {
@@ -26,4 +26,7 @@ describe('layernorm_modulate', () => {
   it('is stable for rows with a large mean (x ≈ 1000 ± 1)', () =>
     // The f32 mean of values near 1000 is off by ~1e-5 (ulp(1000) = 6e-5): x̂ moves by that much.
     check(99, 6, 384, 2, 1000, { rtol: 1e-4, atol: 2e-4 }));
+  it('uses the eps it is given (model.json layernorm_eps)', () =>
+    // Rows of U(−1, 1) have variance ≈ 1/3: eps 0.1 changes x̂ by ~15%, far outside the tolerance.
+    check(5, 4, 96, 2, 0, undefined, 0.1));
 });

@@ -27,7 +27,7 @@ async function check(seed: number, n: number, k: number, m: number, epilogue: Li
     () => [prepareLinear(device, { label: 'test.linear', ...bufs, ...params })]);
   const out = await download(device, bufs.y, n * m);
   const ref = linearRef(x, w, b, n, k, m, { ...params, y: y0, aux });
-  expectClose(out, ref, TOL, linearKey(params) + ` ${n}×${k}→${m}`);
+  expectClose(out, ref, TOL, `${linearKey(params)} ${n}×${k}→${m}`);
 }
 
 describe('linear', () => {
@@ -72,6 +72,6 @@ describe('linear variant keys', () => {
   it('names the version, epilogue, load path and workgroup', () => {
     expect(linearKey({ k: 192, epilogue: 'gelu' })).toBe('linear_v3_16x8_vec4_gelu_f32_wg8x8');
     expect(linearKey({ k: 67 })).toBe('linear_v2_4x4_scalar_none_f32_wg16x4');
-    expect(linearKey({ k: 8, version: 'v1_naive' })).toBe('linear_v1_naive_none_f32');
+    expect(linearKey({ k: 8, version: 'v1_naive' })).toBe('linear_v1_naive_none_f32_wg64x1');
   });
 });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { linearRef } from '../../src/kernels/linear';
 import {
-  inputChannels, patchFoldRef, patchGatherRef, posEmbed2d, preparePatchEmbed, preparePatchFold,
-  preparePatchGather, setPatchShift, tokenCount, tokensPerRegion, type PrevMode, type Tiling,
+  patchFoldRef, patchGatherRef, posEmbed2d, preparePatchEmbed, preparePatchFold,
+  preparePatchGather, setPatchShift, tokenCount, type PrevMode, type Tiling,
 } from '../../src/kernels/patch';
+import { inputChannels, tokensPerRegion } from '../../src/model/arch';
 import { prepareLinear } from '../../src/kernels/linear';
 import { getTestDevice } from '../gpu';
 import { download, expectClose, randArray, rng, runChecked, upload } from '../util';
@@ -28,7 +29,7 @@ describe('patch gather', () => {
       const x = randArray(rand, t.batch * 3 * hw), fprev = randArray(rand, t.batch * 3 * hw);
       // c_in of image i at coef[2 + 4i] (the EDM table layout: c_skip, c_out, c_in, c_noise)
       const coef = randArray(rand, 4 * t.batch, 0.1, 2);
-      const len = tokenCount(t) * inputChannels(t.prev) * t.patch ** 2;
+      const len = tokenCount(t) * inputChannels(t.prev !== 'none') * t.patch ** 2;
       const out = upload(device, 'P', len);
       await runChecked(device, 'gather', () => [preparePatchGather(device, {
         ...t, label: 'test.gather', x: upload(device, 'x', x), fprev: upload(device, 'fprev', fprev),

@@ -30,7 +30,7 @@ describe('shipped model lego-emoji-32', () => {
     expect(meta.training?.images_seen).toBeGreaterThan(0);
     const engine = await LegoEngine.create(await getTestGpu(), model);
     const r = await engine.generate({
-      width: 32, height: 32, steps: 1, sampler: 'euler', cfg: 1, seed: 1, batch: 1,
+      width: 32, height: 32, steps: 1, sampler: 'euler', guidance: 1, seed: 1, batch: 1,
       labels: { category: 'Smileys & Emotion', prompt: 'smiling face' }, bricks: meta.architecture.bricks.map(() => ({ enabled: true })),
     });
     const px = r.images.images[0];

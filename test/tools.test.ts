@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allClose, rng } from './util';
+import { allClose, diffStats } from '../tools/close';
+import { rng } from '../tools/random';
 
 describe('allClose', () => {
   it('reports the worst element and its index', () => {
@@ -13,7 +14,18 @@ describe('allClose', () => {
     expect(allClose([1, 2], [1], { atol: 1 }).ok).toBe(false);
     expect(allClose([100.005], [100], { rtol: 1e-4 }).ok).toBe(true);
   });
-  it('seeded PRNG is deterministic', () => {
+});
+
+describe('diffStats', () => {
+  it('gives the largest difference, where it is, and the reference RMS', () => {
+    expect(diffStats([1, 2, 3], [1, 2.5, 3])).toEqual({ maxAbs: 0.5, at: 1, rms: Math.sqrt((1 + 6.25 + 9) / 3), n: 3 });
+    expect(diffStats([0, NaN], [0, 0])).toMatchObject({ maxAbs: Infinity, at: 1 });
+    expect(() => diffStats([1], [1, 2])).toThrow(/length/);
+  });
+});
+
+describe('rng', () => {
+  it('is deterministic for a seed', () => {
     const a = rng(7), b = rng(7);
     expect([a(), a(), a()]).toEqual([b(), b(), b()]);
   });

@@ -1,0 +1,46 @@
+// Generation options checked without a GPU: the engine checks them again before every run, the CLI
+// before it acquires a device, and the UI builds its sliders from the same LIMITS.
+import { maxRegion } from '../model/arch.ts';
+import type { Architecture } from '../model/format.ts';
+import type { GenerateOptions } from './types.ts';
+
+export const LIMITS = { steps: [1, 64], batch: [1, 8], guidance: [0, 10], maxSide: 1024 } as const;
+
+export class InvalidOptionsError extends Error {
+  override name = 'InvalidOptionsError';
+}
+
+type Checked = Pick<GenerateOptions,
+  'width' | 'height' | 'steps' | 'batch' | 'guidance' | 'sampler' | 'seed' | 'bricks'>;
+
+/** Throws InvalidOptionsError naming the first option that this architecture or LIMITS rejects. */
+export function validateOptions(o: Checked, arch: Architecture): void {
+  const r = maxRegion(arch);
+  const sizes = `multiples of ${r} up to ${LIMITS.maxSide} (e.g. ${r}×${r}, ${2 * r}×${2 * r}, ${4 * r}×${r})`;
+  for (const [name, v] of [['width', o.width], ['height', o.height]] as const) {
+    if (!Number.isInteger(v) || v <= 0 || v % r !== 0 || v > LIMITS.maxSide) {
+      throw new InvalidOptionsError(`${name} ${v} is not a valid canvas size: use ${sizes}`);
+    }
+  }
+  const range = (name: string, v: number, [lo, hi]: readonly number[], integer = true) => {
+    if (!(integer ? Number.isInteger(v) : Number.isFinite(v)) || v < lo || v > hi) {
+      const kind = integer ? 'an integer' : 'a number';
+      throw new InvalidOptionsError(`${name} must be ${kind} in ${lo}–${hi}, got ${v}`);
+    }
+  };
+  range('steps', o.steps, LIMITS.steps);
+  range('batch', o.batch, LIMITS.batch);
+  range('guidance', o.guidance, LIMITS.guidance, false);
+  if (o.sampler !== 'heun' && o.sampler !== 'euler') {
+    throw new InvalidOptionsError(`sampler must be "heun" or "euler", got "${o.sampler}"`);
+  }
+  range('seed', o.seed, [0, 0xffffffff]);
+  validateBricks(o.bricks, arch);
+}
+
+export function validateBricks(bricks: GenerateOptions['bricks'], arch: Architecture): void {
+  if (bricks.length !== arch.bricks.length) {
+    throw new InvalidOptionsError(`expected ${arch.bricks.length} brick settings, got ${bricks.length}`);
+  }
+  if (!bricks.some((b) => b.enabled)) throw new InvalidOptionsError('at least one brick must be enabled');
+}
