@@ -72,19 +72,7 @@ export class LegoEngine {
   }
 
   validate(o: GenerateOptions): void {
-    const r = this.sizeStep;
-    const sizes = `multiples of ${r} up to ${LIMITS.maxSide} (e.g. ${r}×${r}, ${2 * r}×${2 * r}, ${4 * r}×${r})`;
-    for (const [name, v] of [['width', o.width], ['height', o.height]] as const) {
-      if (!Number.isInteger(v) || v <= 0 || v % r !== 0 || v > LIMITS.maxSide) throw new InvalidOptionsError(`${name} ${v} is not a valid canvas size: use ${sizes}`);
-    }
-    const range = (name: string, v: number, [lo, hi]: readonly number[]) => {
-      if (!Number.isInteger(v) || v < lo || v > hi) throw new InvalidOptionsError(`${name} must be an integer in ${lo}–${hi}, got ${v}`);
-    };
-    range('steps', o.steps, LIMITS.steps);
-    range('batch', o.batch, LIMITS.batch);
-    if (!Number.isFinite(o.cfg) || o.cfg < 0 || o.cfg > 20) throw new InvalidOptionsError(`guidance must be in 0–20, got ${o.cfg}`);
-    if (o.sampler !== 'heun' && o.sampler !== 'euler') throw new InvalidOptionsError(`sampler must be "heun" or "euler", got "${o.sampler}"`);
-    if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new InvalidOptionsError(`seed must be an integer in 0–4294967295, got ${o.seed}`);
+    validateOptions(o, this.sizeStep);
   }
 
   private getPlan(key: PlanKey): Plan {
@@ -194,6 +182,22 @@ export class LegoEngine {
     this.weights.destroy();
     this.timer?.destroy();
   }
+}
+
+/** Checks options against the limits; `r`: the side every canvas dimension must be a multiple of. */
+export function validateOptions(o: GenerateOptions, r: number): void {
+  const sizes = `multiples of ${r} up to ${LIMITS.maxSide} (e.g. ${r}×${r}, ${2 * r}×${2 * r}, ${4 * r}×${r})`;
+  for (const [name, v] of [['width', o.width], ['height', o.height]] as const) {
+    if (!Number.isInteger(v) || v <= 0 || v % r !== 0 || v > LIMITS.maxSide) throw new InvalidOptionsError(`${name} ${v} is not a valid canvas size: use ${sizes}`);
+  }
+  const range = (name: string, v: number, [lo, hi]: readonly number[]) => {
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new InvalidOptionsError(`${name} must be an integer in ${lo}–${hi}, got ${v}`);
+  };
+  range('steps', o.steps, LIMITS.steps);
+  range('batch', o.batch, LIMITS.batch);
+  if (!Number.isFinite(o.cfg) || o.cfg < 0 || o.cfg > 20) throw new InvalidOptionsError(`guidance must be in 0–20, got ${o.cfg}`);
+  if (o.sampler !== 'heun' && o.sampler !== 'euler') throw new InvalidOptionsError(`sampler must be "heun" or "euler", got "${o.sampler}"`);
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new InvalidOptionsError(`seed must be an integer in 0–4294967295, got ${o.seed}`);
 }
 
 /** NCHW f32 in [-1, 1] → RGBA8 images. */
