@@ -152,7 +152,7 @@ export class CpuEngine {
     const edm = this.model.meta.edm;
     const t = edmSigmas(o.steps, edm);
     if (o.noise && o.noise.length !== B * perImage) throw new InvalidOptionsError(`noise has ${o.noise.length} values, expected ${B * perImage}`);
-    let x = (o.noise ?? gaussianNoise(o.seed, B * perImage)).map((v) => v * t[0]);
+    let x: Float32Array = (o.noise ?? gaussianNoise(o.seed, B * perImage)).map((v) => v * t[0]);
     const shiftable = o.shiftTiling && (o.width > this.sizeStep || o.height > this.sizeStep);
     const half = this.sizeStep / 2;
     let evaluations = 0, runs = 0;
