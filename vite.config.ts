@@ -7,8 +7,19 @@ import { VitePWA } from 'vite-plugin-pwa';
 //
 // Offline: a Workbox service worker precaches the app shell (HTML, JS, CSS). Model weights are
 // not precached: src/store/ keeps them (and model.json) in IndexedDB after the first visit.
+// The CPU engine (a worker with onnxruntime-web and its wasm) is not precached either, so a person
+// with a GPU never downloads it; when it runs, the service worker caches it for offline use.
+//
+// Cross-origin isolation (COOP + COEP) lets the CPU engine run multi-threaded wasm
+// (SharedArrayBuffer); static hosts need the same two headers (README "Hosting").
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+const CPU_ENGINE = /\/assets\/(worker|ort)[^/]*\.(js|mjs|wasm)$/;
+
 export default defineConfig({
   build: { target: 'es2022' },
+  worker: { format: 'es' },
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
   plugins: [
     VitePWA({
       registerType: 'autoUpdate',
@@ -16,7 +27,12 @@ export default defineConfig({
       manifest: false,
       workbox: {
         globPatterns: ['**/*.{js,css,html,svg,png,ico}'],
-        globIgnores: ['models/**'],
+        globIgnores: ['models/**', 'assets/worker-*', 'assets/ort*'],
+        runtimeCaching: [{
+          urlPattern: ({ url }) => CPU_ENGINE.test(url.pathname),
+          handler: 'CacheFirst',
+          options: { cacheName: 'cpu-engine', expiration: { maxEntries: 16 } },
+        }],
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/models\//],
         clientsClaim: true,

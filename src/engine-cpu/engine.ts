@@ -4,14 +4,14 @@
 // windows apply live. Sampler, guidance and tiling run in TS with the WGSL kernels' f32 math.
 import type * as Ort from 'onnxruntime-web';
 import { InvalidOptionsError, toImages, validateOptions } from '../engine/engine.ts';
-import { PreparedBrick } from '../engine/brick.ts';
 import { gaussianNoise } from '../engine/noise.ts';
 import { activeBricks, edmSigmas } from '../engine/schedule.ts';
-import type { BrickSetting, GenerateOptions, GenerateResult } from '../engine/types.ts';
+import type { BrickSetting, Engine, GenerateOptions, GenerateResult } from '../engine/types.ts';
 import { fourierRef } from '../kernels/conditioning.ts';
 import { denoiseRef, EDM_COEF, edmCoefTable, eulerStepRef, heunCorrectRef, heunPredictRef } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
 import type { LoadedModel } from '../model/load.ts';
+import { brickCostShares } from './cost.ts';
 import { brickGraph, conditioningGraph } from './graphs.ts';
 import { foldPatches, gatherPatches, tileMap, type TileMap } from './tiling.ts';
 
@@ -24,7 +24,7 @@ export interface CpuEngineOptions {
 
 const abortError = () => new DOMException('generation cancelled', 'AbortError');
 
-export class CpuEngine {
+export class CpuEngine implements Engine {
   private settings: BrickSetting[];
   private running = false;
   private readonly maps = new Map<string, TileMap>();
@@ -64,9 +64,7 @@ export class CpuEngine {
   }
 
   brickCost(width: number, height: number): number[] {
-    const f = this.arch.bricks.map((b, k) => PreparedBrick.flopsPerImage(b, k, this.arch.d, this.arch.mlp_ratio, height, width));
-    const total = f.reduce((a, b) => a + b, 0);
-    return f.map((x) => x / total);
+    return brickCostShares(this.arch, width, height);
   }
 
   setBricks(bricks: BrickSetting[]): void {
