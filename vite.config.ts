@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { CPU_ENGINE_CACHE, CPU_ENGINE_FILES } from './src/engine-cpu/offline.ts';
 
 // WGSL sources are imported as strings with Vite's built-in `?raw` suffix
 // (`import src from '../../shaders/linear.wgsl?raw'`); Node scripts get the same through
@@ -13,7 +14,6 @@ import { VitePWA } from 'vite-plugin-pwa';
 // Cross-origin isolation (COOP + COEP) lets the CPU engine run multi-threaded wasm
 // (SharedArrayBuffer); static hosts need the same two headers (README "Hosting").
 export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
-const CPU_ENGINE = /\/assets\/(worker|ort)[^/]*\.(js|mjs|wasm)$/;
 
 export default defineConfig({
   build: { target: 'es2022' },
@@ -29,9 +29,10 @@ export default defineConfig({
         globPatterns: ['**/*.{js,css,html,svg,png,ico}'],
         globIgnores: ['models/**', 'assets/worker-*', 'assets/ort*'],
         runtimeCaching: [{
-          urlPattern: ({ url }) => CPU_ENGINE.test(url.pathname),
+          urlPattern: CPU_ENGINE_FILES,
           handler: 'CacheFirst',
-          options: { cacheName: 'cpu-engine', expiration: { maxEntries: 16 } },
+          // ignoreVary: module scripts are requested with an Origin header that the stored copies lack
+          options: { cacheName: CPU_ENGINE_CACHE, expiration: { maxEntries: 16 }, matchOptions: { ignoreVary: true } },
         }],
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/models\//],

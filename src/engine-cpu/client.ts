@@ -4,6 +4,8 @@ import { InvalidOptionsError } from '../engine/engine.ts';
 import type { BrickSetting, Engine, GenerateOptions, GenerateResult, StepInfo } from '../engine/types.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { brickCostShares } from './cost.ts';
+import { keepForOffline } from './offline.ts';
+import workerUrl from './worker.ts?worker&url';
 import type { FromWorker, ToWorker, WorkerError } from './protocol.ts';
 
 interface Pending {
@@ -29,7 +31,8 @@ export class CpuWorkerEngine implements Engine {
 
   /** Starts the worker and builds the engine there from the weights in memory (no second download). */
   static create(model: LoadedModel): Promise<CpuWorkerEngine> {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'lego-cpu-engine' });
+    const url = new URL(workerUrl, location.href);
+    const worker = new Worker(url, { type: 'module', name: 'lego-cpu-engine' });
     const engine = new CpuWorkerEngine(worker, model);
     return new Promise((resolve, reject) => {
       worker.onerror = (e) => reject(new Error(`the CPU engine's worker failed to start: ${e.message || 'script error'}`));
@@ -39,6 +42,7 @@ export class CpuWorkerEngine implements Engine {
           engine.allocatedBytes = m.allocatedBytes;
           engine.threads = m.threads;
           worker.onmessage = (ev: MessageEvent<FromWorker>) => engine.onMessage(ev.data);
+          keepForOffline([url.href, ...m.files]).catch((err) => console.warn(`the CPU engine is not kept for offline use: ${(err as Error).message}`));
           resolve(engine);
         } else if (m.type === 'init-error') {
           worker.terminate();

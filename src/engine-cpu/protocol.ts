@@ -17,7 +17,7 @@ export interface WorkerError {
 }
 
 export type FromWorker =
-  | { type: 'ready'; allocatedBytes: number; threads: number; crossOriginIsolated: boolean }
+  | { type: 'ready'; allocatedBytes: number; threads: number; crossOriginIsolated: boolean; files: string[] }
   | { type: 'init-error'; error: WorkerError }
   | { type: 'step'; id: number; info: StepInfo }
   | { type: 'done'; id: number; result: GenerateResult }

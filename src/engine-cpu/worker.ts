@@ -2,6 +2,7 @@
 // from the model the page sends, and runs generations, reporting each step; the page stays
 // responsive and can toggle bricks or cancel mid-run.
 import { CpuEngine } from './engine.ts';
+import { loadedEngineFiles } from './offline.ts';
 import type { FromWorker, ToWorker, WorkerError } from './protocol.ts';
 
 let engine: CpuEngine | undefined;
@@ -21,7 +22,7 @@ async function init(m: Extract<ToWorker, { type: 'init' }>): Promise<void> {
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
     engine = await CpuEngine.create({ meta: m.meta, tensors: m.tensors }, { ort });
-    post({ type: 'ready', allocatedBytes: engine.allocatedBytes, threads: ort.env.wasm.numThreads ?? 1, crossOriginIsolated });
+    post({ type: 'ready', allocatedBytes: engine.allocatedBytes, threads: ort.env.wasm.numThreads ?? 1, crossOriginIsolated, files: loadedEngineFiles() });
   } catch (e) {
     post({ type: 'init-error', error: asError(e) });
   }

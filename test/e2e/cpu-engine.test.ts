@@ -118,4 +118,25 @@ describe('the CPU engine in the page', () => {
     expect(page.url()).toMatch(/bricks=110/);
     await page.close();
   });
+
+  it('keeps the CPU engine for offline use once it has run', async () => {
+    const ctx = await env.browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(`${env.app.origin}/?${query({ engine: 'cpu' })}`);
+    await waitPhase(page, ['ready']);
+    const online = image(await generate(page));
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    // the worker script, onnxruntime-web and its wasm
+    await page.waitForFunction(async () => (await (await caches.open('cpu-engine')).keys()).length >= 3, undefined, { timeout: 60_000, polling: 250 });
+    await ctx.setOffline(true);
+    try {
+      await page.reload();
+      await waitPhase(page, ['ready']);
+      expect(await engineKind(page)).toBe('cpu');
+      expect(maxDiff(image(await generate(page)), online)).toBe(0);
+    } finally {
+      await ctx.setOffline(false);
+      await ctx.close();
+    }
+  });
 });
