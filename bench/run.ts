@@ -251,9 +251,10 @@ async function main() {
       }
       if (o.ttfi) {
         const s = { width: 32, height: 32, batch: 1, steps: o.ttfiSteps, sampler: o.ttfiSampler, cfg: CFG };
-        ttfi = await timeToFirstImage(browser, o.model, s, log);
+        ttfi = [];
+        for (const engine of ['webgpu', 'cpu'] as const) ttfi.push(...await timeToFirstImage(browser, o.model, { ...s, engine }, log));
         report.ttfi = { settings: s, runs: ttfi };
-        for (const r of ttfi) log(`ttfi ${r.kind}: ready ${r.readyMs} ms, first image ${r.firstImageMs} ms (weights from ${r.weightsFrom})`);
+        for (const r of ttfi) log(`ttfi ${r.engine} ${r.kind}: ready ${r.readyMs} ms, first image ${r.firstImageMs} ms (weights from ${r.weightsFrom})`);
       }
     } finally {
       await browser.close();

@@ -46,7 +46,7 @@ export interface BenchReport {
   pytorch?: PytorchTimings;
   onnx?: IoMeta;
   versus?: Versus;
-  ttfi?: { settings: { width: number; height: number; batch: number; steps: number; sampler: string; cfg: number }; runs: { kind: string; weightsFrom?: string; readyMs: number; firstImageMs: number; generationMs: number }[] };
+  ttfi?: { settings: { width: number; height: number; batch: number; steps: number; sampler: string; cfg: number }; runs: { engine?: string; kind: string; weightsFrom?: string; readyMs: number; firstImageMs: number; generationMs: number }[] };
   flops: Record<string, Record<string, number>>; // canvas → active bricks ("012") → FLOPs per image per evaluation
   summary?: Summary;
 }
@@ -307,8 +307,10 @@ export function renderMarkdown(r: BenchReport): string {
     out.push(`Settings from the URL: ${t.width}×${t.height}, ${t.batch} image, ${t.sampler} ${t.steps} steps, cfg ${t.cfg}. *Ready* = page open → weights ` +
       'downloaded (or read from IndexedDB), SHA-256 checked, device and engine built; *first image* = page open → the image is shown (the click included); ' +
       '*generation* = the app\'s own generation time (the pipelines compile inside the first generation of a page).', '');
-    out.push(table(['visit', 'weights from', 'ready ms', 'generation ms', 'first image ms'],
-      r.ttfi.runs.map((x) => [x.kind === 'cold' ? 'cold (empty cache)' : 'warm (reload, cached)', x.weightsFrom ?? '?', ms(x.readyMs), ms(x.generationMs), ms(x.firstImageMs)])), '');
+    out.push(table(['engine', 'visit', 'weights from', 'ready ms', 'generation ms', 'first image ms'],
+      r.ttfi.runs.map((x) => [x.engine === 'cpu' ? 'CPU (wasm, worker)' : 'WebGPU', x.kind === 'cold' ? 'cold (empty cache)' : 'warm (reload, cached)', x.weightsFrom ?? '?', ms(x.readyMs), ms(x.generationMs), ms(x.firstImageMs)])), '');
+    out.push('The CPU engine\'s cold visit also downloads onnxruntime-web and its wasm (about 3.7 MB compressed, 14 MB raw) and builds its ONNX graphs from the weights; ' +
+      'the warm visit takes them from the service worker\'s cache.', '');
   }
   out.push('## How to run', '',
     '`npm run bench -- --quick` (32×32, 1 image; a few minutes) or `npm run bench` (32×32, 64×64, 128×32 × 1 and 4 images, whole-generation check; ' +
