@@ -10,7 +10,7 @@ import { createNodeGpu } from '../gpu/node.ts';
 import { LegoEngine, LIMITS, validateOptions } from '../engine/engine.ts';
 import { createNodeCpuEngine } from '../engine-cpu/node.ts';
 import { parseSkip } from '../engine/schedule.ts';
-import type { BrickSetting, GenerateOptions } from '../engine/types.ts';
+import type { BrickSetting, Engine, GenerateOptions } from '../engine/types.ts';
 import { labelVector } from '../model/labels.ts';
 import { loadModel, parseModelJson } from '../model/load.ts';
 import { encodeGrid } from './png.ts';
@@ -94,7 +94,7 @@ async function main() {
   validateOptions(opts, Math.max(...meta.architecture.bricks.map((b) => b.region))); // before any device or runtime
   labelVector(meta.labels, opts.labels, meta.architecture.label_dim);
   const model = await loadModel(meta, new Uint8Array(readFileSync(join(v.model!, meta.weights.file))));
-  let engine: LegoEngine | Awaited<ReturnType<typeof createNodeCpuEngine>>, where: string, close: () => void;
+  let engine: Engine, where: string, close: () => void;
   if (kind === 'cpu') {
     engine = await createNodeCpuEngine(model);
     where = 'the CPU (onnxruntime-web wasm)';
