@@ -61,12 +61,12 @@ export function describeError(e: unknown): Notice {
 export const fallbackAdapterNotice = (name: string, usingCpu: boolean): Notice => usingCpu ? {
   id: 'slow', level: 'info', title: 'Software GPU: running the CPU engine instead',
   text: `WebGPU only offers ${name}, a software adapter that emulates a GPU on the CPU and is slow. ` +
-    'The page runs the CPU engine instead (WebAssembly, about ten times faster here). ' +
+    'The page runs the CPU engine instead (WebAssembly, many times faster than the emulated GPU). ' +
     'Enable hardware acceleration in the browser, or use a machine with a GPU, for full speed; choose "WebGPU" under Engine to compare.',
 } : {
   id: 'slow', level: 'warning', title: 'Running on a software GPU',
   text: `WebGPU is using ${name}, a software adapter that runs on the CPU: generation works but is slow. ` +
-    'Choose "CPU" under Engine for the CPU engine (about ten times faster here), enable hardware acceleration in the browser, or use a machine with a GPU.',
+    'Choose "CPU" under Engine for the CPU engine (many times faster than the emulated GPU), enable hardware acceleration in the browser, or use a machine with a GPU.',
 };
 
 /** WebGPU is missing or has no adapter: the page runs the CPU engine. */
