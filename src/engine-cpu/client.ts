@@ -42,6 +42,7 @@ export class CpuWorkerEngine implements Engine {
           engine.allocatedBytes = m.allocatedBytes;
           engine.threads = m.threads;
           worker.onmessage = (ev: MessageEvent<FromWorker>) => engine.onMessage(ev.data);
+          worker.onerror = (ev) => engine.failAll(new Error(`the CPU engine's worker stopped: ${ev.message || 'unknown error'}`));
           keepForOffline([url.href, ...m.files]).catch((err) => console.warn(`the CPU engine is not kept for offline use: ${(err as Error).message}`));
           resolve(engine);
         } else if (m.type === 'init-error') {
@@ -88,9 +89,13 @@ export class CpuWorkerEngine implements Engine {
     });
   }
 
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
   destroy(): void {
     this.worker.terminate();
-    for (const p of this.pending.values()) p.reject(new DOMException('the CPU engine was closed', 'AbortError'));
-    this.pending.clear();
+    this.failAll(new DOMException('the CPU engine was closed', 'AbortError'));
   }
 }
