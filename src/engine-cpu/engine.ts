@@ -146,7 +146,7 @@ export class CpuEngine implements Engine {
   private async run(o: GenerateOptions, label: Float32Array): Promise<GenerateResult> {
     const guided = o.cfg !== 1;
     const B = o.batch, Bt = guided ? 2 * B : B, perImage = 3 * o.width * o.height;
-    const L = this.arch.label_dim;
+    const L = Math.max(this.arch.label_dim, 1); // y_embed reads one zero for an unconditional model
     const labels = new Float32Array(Bt * L);
     for (let b = 0; b < B; b++) labels.set(label, b * L); // the unconditional half stays zero
     const edm = this.model.meta.edm;
