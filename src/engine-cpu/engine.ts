@@ -3,7 +3,9 @@
 // from the loaded weights; which bricks run is decided per evaluation here, so toggles and skip
 // windows apply live. Sampler, guidance and tiling run in TS with the WGSL kernels' f32 math.
 import type * as Ort from 'onnxruntime-web';
+import { brickScratch } from '../engine/brick.ts';
 import { InvalidOptionsError, toImages, validateOptions } from '../engine/engine.ts';
+import { CanvasTooLargeError, MAX_BINDING_BYTES } from '../engine/plan.ts';
 import { gaussianNoise } from '../engine/noise.ts';
 import { activeBricks, edmSigmas } from '../engine/schedule.ts';
 import type { BrickSetting, Engine, GenerateOptions, GenerateResult } from '../engine/types.ts';
@@ -75,8 +77,18 @@ export class CpuEngine implements Engine {
     this.settings = bricks.map((b) => ({ enabled: b.enabled, skip: b.skip ? [b.skip[0], b.skip[1]] : null }));
   }
 
+  /** The WebGPU engine's checks, and the same largest activation (so both accept the same canvases). */
   validate(o: GenerateOptions): void {
     validateOptions(o, this.sizeStep);
+    const { d, mlp_ratio: mlp, bricks } = this.arch;
+    const canvas = { batch: o.cfg !== 1 ? 2 * o.batch : o.batch, xImages: o.batch, height: o.height, width: o.width };
+    const largest = 4 * Math.max(...bricks.map((b, k) => {
+      const s = brickScratch(b, k, d, mlp, canvas);
+      return Math.max(s.patches, s.hidden, s.tokens, s.out);
+    }));
+    if (largest > MAX_BINDING_BYTES) {
+      throw new CanvasTooLargeError(`a ${o.width}×${o.height} canvas with batch ${o.batch}${o.cfg !== 1 ? ' and guidance' : ''} needs a ${Math.round(largest / 2 ** 20)} MiB activation, over the ${MAX_BINDING_BYTES / 2 ** 20} MiB both engines allow: use a smaller canvas or batch`);
+    }
   }
 
   private map(k: number, height: number, width: number, sy: number, sx: number): TileMap {

@@ -105,5 +105,7 @@ describe('CpuEngine', () => {
     await expect(engine.generate({ ...base, bricks: [{ enabled: false }, { enabled: false }, { enabled: false }] })).rejects.toBeInstanceOf(InvalidOptionsError);
     await expect(engine.generate({ ...base, bricks: [{ enabled: true }] })).rejects.toThrow(/expected 3 brick settings, got 1/);
     await expect(engine.generate({ ...base, noise: new Float32Array(5) })).rejects.toThrow(/noise has 5 values, expected 768/);
+    // tiny model (d 32, brick 1: 2×2 patches): 1024×1024, 8 guided images → 16·2¹⁸ tokens × 128 floats = 2 GiB
+    await expect(engine.generate({ ...base, width: 1024, height: 1024, batch: 8, cfg: 2 })).rejects.toThrow(/needs a 2048 MiB activation, over the 128 MiB both engines allow/);
   });
 });
