@@ -18,6 +18,8 @@ export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 
 export default defineConfig({
   build: { target: 'es2022' },
   worker: { format: 'es' },
+  // served from node_modules as is in dev, so that its wasm sits next to it (import.meta.url)
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
   plugins: [
