@@ -4,16 +4,21 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { acquireDevice, type GpuContext } from '../src/gpu/device.ts';
 import { LegoEngine } from '../src/engine/engine.ts';
+import { CpuEngine } from '../src/engine-cpu/engine.ts';
 import type { BrickSetting } from '../src/engine/types.ts';
 import { fetchModel, loadModel } from '../src/model/load.ts';
 import { diffStats } from '../tools/close.ts';
-import { timeEngine, timeFullRun, warmEngine, type Canvas, type EngineCase } from './lib/cases.ts';
+import { timeEngine, timeFullRun, warmEngine, type BenchEngine, type Canvas, type EngineCase } from './lib/cases.ts';
 import type { IoMeta } from './lib/io.ts';
 
 type Ep = 'webgpu' | 'wasm';
+/** Which of our engines a call drives: the WebGPU one (default) or the CPU one (ORT wasm graphs per brick). */
+type Which = 'webgpu' | 'cpu';
 
 let ctx: GpuContext;
 let engine: LegoEngine;
+let cpuEngine: CpuEngine | undefined;
+const pick = (which: Which = 'webgpu'): BenchEngine => (which === 'cpu' ? cpuEngine! : engine);
 let io: { meta: IoMeta; arrays: Record<string, Float32Array> } | undefined;
 const sessions = new Map<Ep, ort.InferenceSession>();
 const lastOut = new Map<string, Float32Array>();
@@ -56,29 +61,36 @@ const api = {
     };
   },
 
-  async warm(c: EngineCase) {
-    const ms = await warmEngine(engine, c);
-    log(`warm ${JSON.stringify(c)}: ${ms.toFixed(0)} ms`);
+  /** Builds the CPU engine from the same loaded model (ORT's wasm threads as set in init). */
+  async cpuInit() {
+    const t0 = performance.now();
+    cpuEngine = await CpuEngine.create(engine.model, { ort });
+    return { createMs: performance.now() - t0 };
+  },
+
+  async warm(c: EngineCase, which?: Which) {
+    const ms = await warmEngine(pick(which), c);
+    log(`warm ${which ?? 'webgpu'} ${JSON.stringify(c)}: ${ms.toFixed(0)} ms`);
     return ms;
   },
 
-  async time(c: EngineCase, steps: number, reps: number) {
-    const t = await timeEngine(engine, c, steps, reps);
-    log(`time ${JSON.stringify(c)}: ${t.msPerEval.toFixed(0)} ms/eval`);
+  async time(c: EngineCase, steps: number, reps: number, which?: Which) {
+    const t = await timeEngine(pick(which), c, steps, reps);
+    log(`time ${which ?? 'webgpu'} ${JSON.stringify(c)}: ${t.msPerEval.toFixed(0)} ms/eval`);
     return t;
   },
 
-  async full(canvas: Canvas, batch: number, bricks: BrickSetting[], steps: number) {
-    return timeFullRun(engine, canvas, batch, bricks, steps);
+  async full(canvas: Canvas, batch: number, bricks: BrickSetting[], steps: number, which?: Which) {
+    return timeFullRun(pick(which), canvas, batch, bricks, steps);
   },
 
   /** Our D_k of every brick on the exported inputs, against PyTorch's. */
-  async engineCheck(ioBase: string) {
+  async engineCheck(ioBase: string, which: Which = 'webgpu') {
     const { meta, arrays } = await loadIo(ioBase);
     const n = engine.model.meta.architecture.bricks.length;
     const active = Array.from({ length: n }, (_, k) => k);
-    const outs = await engine.evaluate(arrays.x, meta.width, meta.height, [...arrays.sigma], arrays.labels, active);
-    lastOut.set('ours', outs[n - 1]);
+    const outs = await (which === 'cpu' ? cpuEngine! : engine).evaluate(arrays.x, meta.width, meta.height, [...arrays.sigma], arrays.labels, active);
+    if (which === 'webgpu') lastOut.set('ours', outs[n - 1]);
     return outs.map((o, k) => ({ brick: k + 1, ...diffStats(o, arrays[`D${k}`]) }));
   },
 
@@ -114,6 +126,7 @@ const api = {
     for (const s of sessions.values()) void s.release();
     sessions.clear();
     engine?.destroy();
+    cpuEngine?.destroy();
   },
 };
 

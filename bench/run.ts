@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { acquireNodeDevice } from '../src/gpu/node.ts';
 import { LegoEngine } from '../src/engine/engine.ts';
+import { createNodeCpuEngine } from '../src/engine-cpu/node.ts';
 import type { BrickSetting } from '../src/engine/types.ts';
 import { loadModel, parseModelJson } from '../src/model/load.ts';
 import { launchChromium } from '../tools/chromium.ts';
@@ -97,7 +98,8 @@ function python(modelDir: string, outDir: string, timeSettings: string[], reps: 
   if (r.status !== 0) throw new Error(`bench/export_onnx.py failed (exit ${r.status})`);
 }
 
-type Platform = 'node' | 'browser';
+/** Where an engine grid ran: our WebGPU engine in Node/Chromium, or our CPU engine (ORT wasm graphs per brick) there. */
+type Platform = 'node' | 'browser' | 'node-cpu' | 'browser-cpu';
 interface EngineDriver {
   warm(c: EngineCase): Promise<number>;
   time(c: EngineCase, steps: number, reps: number): Promise<EngineTiming>;
@@ -186,6 +188,15 @@ async function main() {
     report.warmMs.node = g.warmMs;
     engine.destroy();
     ctx.device.destroy();
+
+    const cpu = await createNodeCpuEngine(model, o.ortThreads);
+    const dc: EngineDriver = {
+      warm: (c) => warmEngine(cpu, c), time: (c, s, r) => timeEngine(cpu, c, s, r), full: (c, b, br, s) => timeFullRun(cpu, c, b, br, s),
+    };
+    const gc = await engineGrid('node-cpu', dc, o, nBricks, selfCpuMs);
+    report.engine['node-cpu'] = gc.timings;
+    report.warmMs['node-cpu'] = gc.warmMs;
+    cpu.destroy();
   }
 
   // 3. Browser: our engine, then ours / ORT WebGPU / ORT wasm interleaved, then the app's first image.
@@ -220,15 +231,25 @@ async function main() {
           report.warmMs.browser = g.warmMs;
           if (o.checkFull) report.fullChecks = await checkFull(d, nBricks);
         }
+        report.cpuEngineCreateMs = (await call<{ createMs: number }>('cpuInit')).createMs;
+        if (o.platforms.includes('browser')) {
+          const dc: EngineDriver = {
+            warm: (c) => call('warm', c, 'cpu'), time: (c, s, r) => call('time', c, s, r, 'cpu'), full: (c, b, br, s) => call('full', c, b, br, s, 'cpu'),
+          };
+          const g = await engineGrid('browser-cpu', dc, o, nBricks, childrenCpuMs);
+          report.engine['browser-cpu'] = g.timings;
+          report.warmMs['browser-cpu'] = g.warmMs;
+        }
         if (o.ort) report.versus = await versus(call, o, nBricks);
         await call('release');
         await page.close();
       }
       if (o.ttfi) {
         const s = { width: 32, height: 32, batch: 1, steps: o.ttfiSteps, sampler: o.ttfiSampler, cfg: GUIDANCE };
-        ttfi = await timeToFirstImage(browser, o.model, s, log);
+        ttfi = [];
+        for (const engine of ['webgpu', 'cpu'] as const) ttfi.push(...await timeToFirstImage(browser, o.model, { ...s, engine }, log));
         report.ttfi = { settings: s, runs: ttfi };
-        for (const r of ttfi) log(`ttfi ${r.kind}: ready ${r.readyMs} ms, first image ${r.firstImageMs} ms (weights from ${r.weightsFrom})`);
+        for (const r of ttfi) log(`ttfi ${r.engine} ${r.kind}: ready ${r.readyMs} ms, first image ${r.firstImageMs} ms (weights from ${r.weightsFrom})`);
       }
     } finally {
       await browser.close();
@@ -268,7 +289,9 @@ async function versus(call: <T>(fn: string, ...args: unknown[]) => Promise<T>, o
   const c: EngineCase = { width: io.width, height: io.height, batch: io.batch / 2, active: Array.from({ length: nBricks }, (_, k) => k) };
   log('versus: our output against PyTorch on the exported inputs…');
   const check = await call<{ brick: number; maxAbs: number; rms: number }[]>('engineCheck', '/onnx/');
+  const cpuCheck = await call<{ brick: number; maxAbs: number; rms: number }[]>('engineCheck', '/onnx/', 'cpu');
   const warmOurs = await call<number>('warm', c);
+  await call<number>('warm', c, 'cpu');
   const eps = ['webgpu', 'wasm'] as const;
   const create: Record<string, { createMs: number; adapter?: string; ortVersion?: string }> = {};
   const first: Record<string, number> = {};
@@ -280,21 +303,24 @@ async function versus(call: <T>(fn: string, ...args: unknown[]) => Promise<T>, o
     first[ep] = r.ms;
     outChecks[ep] = { vsPytorch: r.vsPytorch.maxAbs, vsOurs: r.vsOurs?.maxAbs ?? null };
   }
-  const runs: Record<string, number[]> = { ours: [], webgpu: [], wasm: [] };
-  const cpuRuns: Record<string, number[]> = { ours: [], webgpu: [], wasm: [] };
+  const runs: Record<string, number[]> = { ours: [], cpu: [], webgpu: [], wasm: [] };
+  const cpuRuns: Record<string, number[]> = { ours: [], cpu: [], webgpu: [], wasm: [] };
   for (let r = 0; r < o.rounds; r++) {
-    const ours = await withCpu(childrenCpuMs, () => call<EngineTiming>('time', c, o.steps, 1));
-    runs.ours.push(ours.value.msPerEval);
-    cpuRuns.ours.push(ours.cpuMs / ours.value.evaluations);
+    for (const which of ['webgpu', 'cpu'] as const) {
+      const ours = await withCpu(childrenCpuMs, () => call<EngineTiming>('time', c, o.steps, 1, which));
+      const key = which === 'webgpu' ? 'ours' : 'cpu';
+      runs[key].push(ours.value.msPerEval);
+      cpuRuns[key].push(ours.cpuMs / ours.value.evaluations);
+    }
     for (const ep of eps) {
       const t = await withCpu(childrenCpuMs, () => call<{ ms: number }>('ortRun', ep));
       runs[ep].push(t.value.ms);
       cpuRuns[ep].push(t.cpuMs);
     }
-    log(`versus round ${r + 1}: ours ${runs.ours[r].toFixed(0)} ms, ORT WebGPU ${runs.webgpu[r].toFixed(0)} ms, ORT wasm ${runs.wasm[r].toFixed(0)} ms per evaluation ` +
+    log(`versus round ${r + 1}: ours ${runs.ours[r].toFixed(0)} ms, our CPU engine ${runs.cpu[r].toFixed(0)} ms, ORT WebGPU ${runs.webgpu[r].toFixed(0)} ms, ORT wasm ${runs.wasm[r].toFixed(0)} ms per evaluation ` +
       `(CPU ${cpuRuns.ours[r].toFixed(0)}, ${cpuRuns.webgpu[r].toFixed(0)}, ${cpuRuns.wasm[r].toFixed(0)} ms)`);
   }
-  return { case: c, engineCheck: check, warmOursMs: warmOurs, ortCreate: create, ortFirstRunMs: first, outputChecks: outChecks, runs, cpuRuns };
+  return { case: c, engineCheck: check, cpuEngineCheck: cpuCheck, warmOursMs: warmOurs, ortCreate: create, ortFirstRunMs: first, outputChecks: outChecks, runs, cpuRuns };
 }
 
 main().then(() => process.exit(0), (e) => {

@@ -6,6 +6,9 @@ import type { BrickSetting } from '../../src/engine/types.ts';
 import { brickFlops } from '../../src/model/arch.ts';
 import type { Architecture } from '../../src/model/format.ts';
 
+/** What the bench drives: the WebGPU engine or the CPU engine (the same generate API). */
+export type BenchEngine = Pick<LegoEngine, 'model' | 'generate' | 'allocatedBytes'>;
+
 export interface Canvas {
   width: number;
   height: number;
@@ -107,7 +110,7 @@ export function evalFlops(arch: Architecture, canvas: Canvas, active: readonly n
 export const LABELS = { category: null, style: null, prompt: '' };
 
 /** Creates the canvas's buffers and compiles its pipelines (one Euler step); returns its wall ms. */
-export async function warmEngine(engine: LegoEngine, c: EngineCase): Promise<number> {
+export async function warmEngine(engine: BenchEngine, c: EngineCase): Promise<number> {
   const n = engine.model.meta.architecture.bricks.length;
   const r = await engine.generate({
     width: c.width, height: c.height, steps: 1, sampler: 'euler', guidance: GUIDANCE, seed: 1, batch: c.batch,
@@ -121,7 +124,7 @@ export async function warmEngine(engine: LegoEngine, c: EngineCase): Promise<num
  * included; each step waits for the GPU as the app does), wall time ÷ evaluations, best of `reps`.
  * Includes the sampler update and the guidance combination the product runs after each evaluation.
  */
-export async function timeEngine(engine: LegoEngine, c: EngineCase, steps: number, reps: number): Promise<EngineTiming> {
+export async function timeEngine(engine: BenchEngine, c: EngineCase, steps: number, reps: number): Promise<EngineTiming> {
   const n = engine.model.meta.architecture.bricks.length;
   const runs: number[] = [];
   let evaluations = 0, dispatches = 0;
@@ -138,7 +141,7 @@ export async function timeEngine(engine: LegoEngine, c: EngineCase, steps: numbe
 }
 
 /** A full generation as the app runs it (Heun, guidance): wall ms, for checking the priced estimate. */
-export async function timeFullRun(engine: LegoEngine, canvas: Canvas, batch: number, bricks: BrickSetting[], steps = FULL_STEPS) {
+export async function timeFullRun(engine: BenchEngine, canvas: Canvas, batch: number, bricks: BrickSetting[], steps = FULL_STEPS) {
   const res = await engine.generate({
     width: canvas.width, height: canvas.height, steps, sampler: 'heun', guidance: GUIDANCE, seed: 5, batch, labels: LABELS, bricks,
   });

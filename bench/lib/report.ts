@@ -16,13 +16,18 @@ export interface FullRunCheck {
 export interface Versus {
   case: EngineCase;
   engineCheck: { brick: number; maxAbs: number; rms: number }[];
+  cpuEngineCheck?: { brick: number; maxAbs: number; rms: number }[]; // our CPU engine on the same inputs
   warmOursMs: number;
   ortCreate: Record<string, { createMs: number; adapter?: string; ortVersion?: string }>;
   ortFirstRunMs: Record<string, number>;
   outputChecks: Record<string, { vsPytorch: number; vsOurs: number | null }>;
-  runs: Record<string, number[]>; // ours, webgpu, wasm: ms per evaluation of each interleaved round
+  runs: Record<string, number[]>; // ours, cpu (our CPU engine), webgpu, wasm: ms per evaluation of each interleaved round
   cpuRuns: Record<string, number[]>; // the same rounds' CPU ms (the browser's processes) per evaluation
 }
+
+/** Our WebGPU engine (node: Dawn, browser: Chromium) and our CPU engine (ORT wasm graphs per brick) on each. */
+export type GridPlatform = 'node' | 'browser' | 'node-cpu' | 'browser-cpu';
+const GRID_PLATFORMS: GridPlatform[] = ['node', 'browser', 'node-cpu', 'browser-cpu'];
 
 export interface BenchReport {
   date: string;
@@ -34,13 +39,14 @@ export interface BenchReport {
   settings: { steps: number; reps: number; rounds: number; cfg: number; fullSteps: number; ortThreads: number };
   skipSettings: SkipSetting[];
   platforms: Partial<Record<'node' | 'browser', { adapter: string; fallback: boolean; runtime: string; crossOriginIsolated?: boolean }>>;
-  engine: Partial<Record<'node' | 'browser', EngineTiming[]>>;
-  warmMs: Partial<Record<'node' | 'browser', Record<string, number>>>; // first 1-step generation per canvas/batch (compiles)
+  engine: Partial<Record<GridPlatform, EngineTiming[]>>;
+  warmMs: Partial<Record<GridPlatform, Record<string, number>>>; // first 1-step generation per canvas/batch (compiles)
+  cpuEngineCreateMs?: number; // browser: building the CPU engine's graphs and ORT sessions from the loaded model
   fullChecks: FullRunCheck[];
   pytorch?: PytorchTimings;
   onnx?: IoMeta;
   versus?: Versus;
-  ttfi?: { settings: { width: number; height: number; batch: number; steps: number; sampler: string; cfg: number }; runs: { kind: string; weightsFrom?: string; readyMs: number; firstImageMs: number; generationMs: number }[] };
+  ttfi?: { settings: { width: number; height: number; batch: number; steps: number; sampler: string; cfg: number }; runs: { engine?: string; kind: string; weightsFrom?: string; readyMs: number; firstImageMs: number; generationMs: number }[] };
   flops: Record<string, Record<string, number>>; // canvas → active bricks ("012") → FLOPs per image per evaluation
   summary?: Summary;
 }
@@ -55,7 +61,11 @@ export interface Summary {
     oursCpuMs: number; ortWebgpuCpuMs: number; ortWasmCpuMs: number; oursOverOrtWebgpuCpu: number;
     outputsMatch: boolean; worstAbsError: number;
   };
-  fullImage: Record<'node' | 'browser' | 'pytorch', FullImageRow[]>;
+  cpuEngine?: {
+    msPerEval: number; ortWasmMs: number; overOrtWasm: number; webgpuMs: number; fasterThanWebgpu: number;
+    targets: { ortWasm: string; webgpu: string }; met: { ortWasm: boolean; webgpu: boolean }; worstAbsError: number;
+  };
+  fullImage: Record<GridPlatform | 'pytorch', FullImageRow[]>;
 }
 
 export interface FullImageRow {
@@ -110,9 +120,9 @@ function groupsOf(timings: EngineTiming[]): Group[] {
 }
 
 export function summarize(r: BenchReport): Summary {
-  const fullImage: Summary['fullImage'] = { node: [], browser: [], pytorch: [] };
+  const fullImage: Summary['fullImage'] = { node: [], browser: [], 'node-cpu': [], 'browser-cpu': [], pytorch: [] };
   const flopsOf: Cost = (g, a) => r.flops[`${g.width}x${g.height}`]?.[a.join('')];
-  for (const p of ['node', 'browser'] as const) {
+  for (const p of GRID_PLATFORMS) {
     const t = r.engine[p];
     if (!t) continue;
     const find = (g: Group, a: number[]) => t.find((x) => x.case.width === g.width && x.case.height === g.height && x.case.batch === g.batch && x.case.active.join() === a.join());
@@ -138,6 +148,15 @@ export function summarize(r: BenchReport): Summary {
       oursCpuMs, ortWebgpuCpuMs, ortWasmCpuMs, oursOverOrtWebgpuCpu: oursCpuMs / ortWebgpuCpuMs,
       target: 'ours ÷ ORT WebGPU ≤ 0.5 (at least 2× faster)', met: oursMs / ortWebgpuMs <= 0.5,
       outputsMatch: worst <= TOLERANCE, worstAbsError: worst,
+    };
+  }
+  if (v?.runs.cpu?.length) {
+    const msPerEval = best(v.runs.cpu), ortWasmMs = best(v.runs.wasm), webgpuMs = best(v.runs.ours);
+    const worst = Math.max(...(v.cpuEngineCheck ?? []).map((c) => c.maxAbs));
+    s.cpuEngine = {
+      msPerEval, ortWasmMs, overOrtWasm: msPerEval / ortWasmMs, webgpuMs, fasterThanWebgpu: webgpuMs / msPerEval,
+      targets: { ortWasm: 'CPU engine ÷ ORT wasm single graph ≤ 1.3', webgpu: 'at least 8× faster than our WebGPU engine on this adapter' },
+      met: { ortWasm: msPerEval / ortWasmMs <= 1.3, webgpu: webgpuMs / msPerEval >= 8 }, worstAbsError: worst,
     };
   }
   return s;
@@ -182,6 +201,14 @@ export function renderMarkdown(r: BenchReport): string {
     out.push(`- **Behind**: on this software adapter the "GPU" is CPU threads, and CPU-native runtimes beat both WebGPU runtimes: ORT wasm (${r.settings.ortThreads} threads) takes ` +
       `${ms(v.ortWasmMs)} ms (ours ÷ it ${x2(v.oursOverOrtWasm)}), PyTorch eager ${ms(v.pytorchMs)} ms (ours ÷ it ${x2(v.oursOverPytorch)}).`);
   }
+  const ce = s.cpuEngine;
+  if (ce) {
+    const img = s.fullImage['browser-cpu'].find((x) => x.setting === 'all bricks');
+    out.push(`- **Our CPU engine** (onnxruntime-web wasm, ${r.settings.ortThreads} threads, one graph per brick + conditioning, same page and inputs): ${ms(ce.msPerEval)} ms per evaluation; ` +
+      `÷ ORT wasm running the single exported graph = **${x2(ce.overOrtWasm)}** (target ≤ 1.3×: **${ce.met.ortWasm ? 'met' : 'not met'}**); ` +
+      `**${ce.fasterThanWebgpu.toFixed(1)}×** faster than our WebGPU engine on this adapter (target ≥ 8×: **${ce.met.webgpu ? 'met' : 'not met'}**)` +
+      `${img ? `; a full ${FULL_STEPS}-step Heun ${img.canvas} image ≈ **${(img.msPerImage / 1000).toFixed(1)} s**` : ''}. Outputs agree with PyTorch to ${sci(ce.worstAbsError)}.`);
+  }
   const head = s.fullImage.browser.length ? s.fullImage.browser : s.fullImage.node;
   const g0 = head[0];
   if (g0) {
@@ -198,6 +225,8 @@ export function renderMarkdown(r: BenchReport): string {
     const cpu = (xs: number[] | undefined) => ms(best(xs));
     out.push(table(['runtime', 'ms / evaluation (best)', 'rounds (ms)', 'ours ÷ it', 'CPU ms / eval', 'ours ÷ it (CPU)', 'first run ms', 'session/setup ms'], [
       ['**ours**, WebGPU in Chromium', `**${ms(v.oursMs)}**`, r.versus.runs.ours.map(ms).join(', '), '1.00×', cpu(r.versus.cpuRuns?.ours), '1.00×', `${ms(r.versus.warmOursMs)} (1 step, compiles)`, '–'],
+      ...(r.versus.runs.cpu?.length ? [[`**our CPU engine** (ORT wasm, graph per brick, ${r.settings.ortThreads} threads)`, `**${ms(best(r.versus.runs.cpu))}**`, r.versus.runs.cpu.map(ms).join(', '),
+        x2(v.oursMs / best(r.versus.runs.cpu)), cpu(r.versus.cpuRuns?.cpu), x2(v.oursCpuMs / best(r.versus.cpuRuns?.cpu)), '–', ms(r.cpuEngineCreateMs)]] : []),
       [`ORT-Web ${ort.webgpu?.ortVersion ?? ''} WebGPU EP (adapter: ${ort.webgpu?.adapter ?? '?'})`, ms(v.ortWebgpuMs), r.versus.runs.webgpu.map(ms).join(', '), `**${x2(v.oursOverOrtWebgpu)}**`,
         cpu(r.versus.cpuRuns?.webgpu), x2(v.oursOverOrtWebgpuCpu), ms(r.versus.ortFirstRunMs.webgpu), ms(ort.webgpu?.createMs)],
       [`ORT-Web wasm EP (CPU, ${r.settings.ortThreads} threads)`, ms(v.ortWasmMs), r.versus.runs.wasm.map(ms).join(', '), x2(v.oursOverOrtWasm),
@@ -236,10 +265,23 @@ export function renderMarkdown(r: BenchReport): string {
     if (warm) out.push(`First 1-step generation per canvas/batch (buffers + pipeline compile), ${r.warmMs.browser ? 'browser' : 'node'}: ${Object.entries(warm).map(([k, v]) => `${k} ${ms(v)} ms`).join(', ')}.`, '');
   }
 
-  for (const p of ['browser', 'node', 'pytorch'] as const) {
+  const cpuGrid = r.engine['browser-cpu'] ?? r.engine['node-cpu'] ?? [];
+  if (cpuGrid.length) {
+    out.push('## Our CPU engine: ms per network evaluation, by canvas, batch and bricks', '');
+    const find = (p: GridPlatform, c: EngineCase) => r.engine[p]?.find((x) => caseKey(x.case) === caseKey(c));
+    out.push(table(['canvas', 'images (net batch)', 'bricks', 'CPU engine, browser ms', 'CPU engine, node ms', 'WebGPU engine, browser ms', 'WebGPU ÷ CPU engine'],
+      cpuGrid.map((t) => {
+        const b = find('browser-cpu', t.case), nd = find('node-cpu', t.case), w = find('browser', t.case) ?? find('node', t.case);
+        return [`${t.case.width}×${t.case.height}`, `${t.case.batch} (${2 * t.case.batch})`, bricksLabel(t.case.active, n), ms(b?.msPerEval), ms(nd?.msPerEval), ms(w?.msPerEval),
+          w && (b ?? nd) ? x2(w.msPerEval / (b ?? nd)!.msPerEval) : '–'];
+      })), '');
+  }
+
+  for (const p of ['browser', 'node', 'browser-cpu', 'node-cpu', 'pytorch'] as const) {
     const rows = s.fullImage[p];
     if (!rows.length) continue;
-    out.push(`## Full image (Heun ${FULL_STEPS} steps, cfg ${r.settings.cfg}), ${p === 'pytorch' ? 'PyTorch eager CPU (for reference)' : `ours, ${p}`}`, '');
+    const what = p === 'pytorch' ? 'PyTorch eager CPU (for reference)' : p.endsWith('cpu') ? `our CPU engine, ${p.slice(0, -4)}` : `ours (WebGPU), ${p}`;
+    out.push(`## Full image (Heun ${FULL_STEPS} steps, cfg ${r.settings.cfg}), ${what}`, '');
     out.push(table(['canvas', 'images', 'setting', 'evals with fewer bricks', 'ms / generation', 'ms / image', 'avg ms / eval', 'speedup vs all', 'speedup (CPU clock)', 'speedup in FLOPs'],
       rows.map((x) => [x.canvas, x.batch, x.setting, `${x.reducedEvalFraction === 0 ? '0' : `${Math.round(x.reducedEvalFraction * x.evaluations)}/${x.evaluations}`}`,
         ms(x.msPerGeneration), ms(x.msPerImage), ms(x.msPerEval), `**${x2(x.speedup)}**`, x2(x.cpuSpeedup), x2(x.flopSpeedup)])), '');
@@ -265,8 +307,10 @@ export function renderMarkdown(r: BenchReport): string {
     out.push(`Settings from the URL: ${t.width}×${t.height}, ${t.batch} image, ${t.sampler} ${t.steps} steps, cfg ${t.cfg}. *Ready* = page open → weights ` +
       'downloaded (or read from IndexedDB), SHA-256 checked, device and engine built; *first image* = page open → the image is shown (the click included); ' +
       '*generation* = the app\'s own generation time (the pipelines compile inside the first generation of a page).', '');
-    out.push(table(['visit', 'weights from', 'ready ms', 'generation ms', 'first image ms'],
-      r.ttfi.runs.map((x) => [x.kind === 'cold' ? 'cold (empty cache)' : 'warm (reload, cached)', x.weightsFrom ?? '?', ms(x.readyMs), ms(x.generationMs), ms(x.firstImageMs)])), '');
+    out.push(table(['engine', 'visit', 'weights from', 'ready ms', 'generation ms', 'first image ms'],
+      r.ttfi.runs.map((x) => [x.engine === 'cpu' ? 'CPU (wasm, worker)' : 'WebGPU', x.kind === 'cold' ? 'cold (empty cache)' : 'warm (reload, cached)', x.weightsFrom ?? '?', ms(x.readyMs), ms(x.generationMs), ms(x.firstImageMs)])), '');
+    out.push('The CPU engine\'s cold visit also downloads onnxruntime-web and its wasm (about 3.7 MB compressed, 14 MB raw) and builds its ONNX graphs from the weights; ' +
+      'the warm visit takes them from the service worker\'s cache.', '');
   }
   out.push('## How to run', '',
     '`npm run bench -- --quick` (32×32, 1 image; a few minutes) or `npm run bench` (32×32, 64×64, 128×32 × 1 and 4 images, whole-generation check; ' +

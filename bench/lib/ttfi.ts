@@ -16,9 +16,11 @@ export interface TtfiSettings {
   steps: number;
   sampler: 'heun' | 'euler';
   cfg: number;
+  engine: 'webgpu' | 'cpu'; // the page's engine= setting (auto would pick the CPU engine on SwiftShader)
 }
 
 export interface TtfiRun {
+  engine?: 'webgpu' | 'cpu';
   kind: 'cold' | 'warm';
   weightsFrom: string | undefined; // 'network' | 'cache'
   readyMs: number; // navigation start → model verified and engine built (Generate enabled)
@@ -100,7 +102,7 @@ export async function timeToFirstImage(browser: Browser, modelDir: string, s: Tt
   try {
     const q = new URLSearchParams({
       model: `/models/${name}/`, w: String(s.width), h: String(s.height), steps: String(s.steps), sampler: s.sampler,
-      guidance: String(s.cfg), batch: String(s.batch), seed: '1',
+      guidance: String(s.cfg), batch: String(s.batch), seed: '1', engine: s.engine,
     });
     const url = `${app.origin}/?${q}`;
     const page = await ctx.newPage();
@@ -110,7 +112,7 @@ export async function timeToFirstImage(browser: Browser, modelDir: string, s: Tt
     await page.evaluate(() => navigator.serviceWorker?.ready);
     log('ttfi: warm visit…');
     const warm = await firstImage(page, () => page.reload(), 'warm', timeoutMs);
-    return [cold, warm];
+    return [cold, warm].map((r) => ({ ...r, engine: s.engine }));
   } finally {
     await ctx.close();
     await app.stop();

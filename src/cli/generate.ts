@@ -1,19 +1,22 @@
-// Node CLI: generate a PNG grid with a LEGO model on WebGPU (Dawn; SwiftShader without a GPU).
+// Node CLI: generate a PNG grid with a LEGO model on WebGPU (Dawn; SwiftShader without a GPU) or
+// on the CPU engine (onnxruntime-web wasm).
 //   npm run generate -- --size 64x32 --steps 18 --guidance 2 --category "Animals & Nature" --style twitter \
 //     --bricks 1,2,3 --skip 3:0.6-1.0 --seed 7 --batch 4 --out out.png
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LegoEngine } from '../engine/engine.ts';
+import { createNodeCpuEngine } from '../engine-cpu/node.ts';
 import { LIMITS, validateOptions } from '../engine/options.ts';
 import { parseSkip } from '../engine/schedule.ts';
-import type { BrickSetting, GenerateOptions } from '../engine/types.ts';
+import type { BrickSetting, Engine, GenerateOptions } from '../engine/types.ts';
 import { acquireNodeDevice } from '../gpu/node.ts';
 import { labelVector } from '../model/labels.ts';
 import { loadModel, parseModelJson } from '../model/load.ts';
 import { encodeGrid } from './png.ts';
 
 const HELP = `usage: npm run generate -- [options]
+  --engine E         webgpu | cpu (default webgpu; cpu: onnxruntime-web wasm, fast without a GPU)
   --model DIR        model folder with model.json + weights (default public/models/lego-emoji-32)
   --size WxH         canvas, multiples of the largest region (default 32x32; e.g. 64x64, 128x32)
   --steps N          sampling steps ${LIMITS.steps.join('–')} (default 18)
@@ -40,7 +43,7 @@ function int(name: string, v: string): number {
 function parse(argv: string[]) {
   const { values } = parseArgs({
     args: argv, strict: true, options: {
-      model: { type: 'string', default: 'public/models/lego-emoji-32' },
+      model: { type: 'string', default: 'public/models/lego-emoji-32' }, engine: { type: 'string', default: 'webgpu' },
       size: { type: 'string', default: '32x32' }, steps: { type: 'string', default: '18' },
       sampler: { type: 'string', default: 'heun' }, guidance: { type: 'string', default: '2' },
       category: { type: 'string' }, style: { type: 'string' }, prompt: { type: 'string' },
@@ -53,7 +56,10 @@ function parse(argv: string[]) {
   if (!size) throw new UsageError(`--size "${values.size}": expected WIDTHxHEIGHT, e.g. 64x32`);
   const guidance = Number(values.guidance);
   if (!Number.isFinite(guidance)) throw new UsageError(`--guidance must be a number, got "${values.guidance}"`);
-  return { values, width: Number(size[1]), height: Number(size[2]), guidance };
+  if (values.engine !== 'webgpu' && values.engine !== 'cpu') {
+    throw new UsageError(`--engine "${values.engine}": expected webgpu or cpu`);
+  }
+  return { values, width: Number(size[1]), height: Number(size[2]), guidance, engine: values.engine };
 }
 
 function brickSettings(n: number, list: string | undefined, skips: string[] = []): BrickSetting[] {
@@ -85,7 +91,7 @@ function bar(done: number, total: number, width = 24): string {
 }
 
 async function main() {
-  const { values: v, width, height, guidance } = parse(process.argv.slice(2));
+  const { values: v, width, height, guidance, engine: kind } = parse(process.argv.slice(2));
   if (v.help) return console.log(HELP);
   const meta = parseModelJson(readFileSync(join(v.model!, 'model.json'), 'utf8'), join(v.model!, 'model.json'));
   checkLabel('category', v.category, meta.labels.categories, meta.name);
@@ -96,13 +102,25 @@ async function main() {
     seed: int('seed', v.seed!), batch: int('batch', v.batch!), bricks, shiftTiling: !v['no-shift'],
     labels: { category: v.category ?? null, style: v.style ?? null, prompt: v.prompt ?? '' },
   };
-  // Every option is checked before the weights are read and a device is acquired.
+  // Every option is checked before the weights are read and a device or runtime is started.
   validateOptions(opts, meta.architecture);
   labelVector(meta.labels, opts.labels, meta.architecture.label_dim);
   const model = await loadModel(meta, new Uint8Array(readFileSync(join(v.model!, meta.weights.file))));
-  const ctx = await acquireNodeDevice({ label: 'cli' });
-  const engine = await LegoEngine.create(ctx, model);
-  console.error(`${meta.name}: ${meta.param_count.toLocaleString()} params on ${ctx.adapterName}${ctx.isFallback ? ' (software adapter: slow)' : ''}`);
+  let engine: Engine, where: string, close: () => void;
+  if (kind === 'cpu') {
+    engine = await createNodeCpuEngine(model);
+    where = 'the CPU (onnxruntime-web wasm)';
+    close = () => engine.destroy();
+  } else {
+    const ctx = await acquireNodeDevice({ label: 'cli' });
+    engine = await LegoEngine.create(ctx, model);
+    where = `${ctx.adapterName}${ctx.isFallback ? ' (software adapter: slow; --engine cpu is faster)' : ''}`;
+    close = () => {
+      engine.destroy();
+      ctx.device.destroy();
+    };
+  }
+  console.error(`${meta.name}: ${meta.param_count.toLocaleString()} params on ${where}`);
   const res = await engine.generate({
     ...opts,
     onStep: (s) => process.stderr.write(`\r${bar(s.step, s.steps)} step ${s.step}/${s.steps}  σ ${s.sigma.toFixed(3).padStart(7)}  ${s.ms.toFixed(0)} ms  bricks ${s.active.map((k) => k + 1).join(',')}   `),
@@ -113,13 +131,12 @@ async function main() {
   const measured = res.brickMs?.some((x) => x > 0);
   const perBrick = measured ? res.brickMs! : share.map((s) => s * res.totalMs);
   console.log(`wrote ${v.out} (${opts.batch} × ${width}×${height}) in ${(res.totalMs / 1000).toFixed(2)} s: ` +
-    `${(res.totalMs / opts.steps).toFixed(1)} ms/step, ${res.evaluations} evaluations, ${res.dispatches} dispatches, ` +
-    `${(engine.allocatedBytes / 2 ** 20).toFixed(1)} MiB GPU memory`);
+    `${(res.totalMs / opts.steps).toFixed(1)} ms/step, ${res.evaluations} evaluations, ${res.dispatches} ${kind === 'cpu' ? 'graph runs' : 'dispatches'}, ` +
+    `${(engine.allocatedBytes / 2 ** 20).toFixed(1)} MiB ${kind === 'cpu' ? 'of weights in the runtime' : 'GPU memory'}`);
   console.log(`per-brick time (${measured ? 'GPU timestamps' : 'estimated from FLOPs share of the total'}):`);
   meta.architecture.bricks.forEach((b, k) => console.log(
     `  brick ${k + 1} (region ${b.region}, patch ${b.patch}, depth ${b.depth}): ${perBrick[k].toFixed(1)} ms, ${(100 * share[k]).toFixed(0)}% of the FLOPs`));
-  engine.destroy();
-  ctx.device.destroy();
+  close();
 }
 
 main().catch((e) => {

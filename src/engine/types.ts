@@ -59,3 +59,15 @@ export interface GenerateResult {
   dispatches: number; // compute dispatches recorded in all
   brickMs?: number[]; // per-brick GPU time from timestamp queries, when the adapter has them
 }
+
+/** What the app and the CLI drive: the WebGPU engine (engine.ts) or the CPU engine (src/engine-cpu/). */
+export interface Engine {
+  generate(o: GenerateOptions): Promise<GenerateResult>;
+  /** Changes which bricks run; a running generation uses it from its next network evaluation. */
+  setBricks(bricks: BrickSetting[]): void;
+  /** Each brick's share of the multiply-adds of one evaluation (sums to 1). */
+  brickCost(width: number, height: number): number[];
+  /** Bytes the engine holds for weights and buffers (GPU memory, or the CPU runtime's). */
+  readonly allocatedBytes: number;
+  destroy(): void;
+}

@@ -4,7 +4,7 @@ import { customElement, state } from 'lit/decorators.js';
 import type { SettingsPatch } from './events.ts';
 import { describeError } from './notices.ts';
 import { costKey, Session } from './session.ts';
-import { fitToModel, fromQuery, toQuery, type Settings } from './settings.ts';
+import { fitToModel, fromQuery, toQuery, type EngineChoice, type Settings } from './settings.ts';
 import './brick-panel.ts';
 import './data-credits.ts';
 import './gen-controls.ts';
@@ -28,7 +28,7 @@ export class LegoApp extends LitElement {
   `;
 
   @state() private settings: Settings = fromQuery(location.search);
-  private readonly session = new Session(this, this.settings.model);
+  private readonly session = new Session(this, this.settings.model, this.settings.engine);
   private fitted = false;
 
   override connectedCallback(): void {
@@ -60,6 +60,12 @@ export class LegoApp extends LitElement {
     this.syncUrl();
   }
 
+  private onEngine(e: CustomEvent<EngineChoice>) {
+    this.settings = { ...this.settings, engine: e.detail };
+    this.syncUrl();
+    void this.session.setEngineChoice(e.detail);
+  }
+
   private generate() {
     void this.session.generate(this.settings);
   }
@@ -74,7 +80,8 @@ export class LegoApp extends LitElement {
       <notice-list .notices=${s.notices} @dismiss=${(e: CustomEvent<{ id: string }>) => s.dismiss(e.detail.id)}></notice-list>
       <model-status .phase=${s.phase} .meta=${meta} .download=${s.download} .storage=${s.storage} .modelUrl=${s.modelUrl}
         .adapter=${s.gpu?.adapterName ?? ''} .gpuBytes=${s.engine?.allocatedBytes ?? 0}
-        @remove-cache=${() => void s.removeCache()}></model-status>
+        .engineInfo=${s.engineInfo} .engineChoice=${this.settings.engine} ?switchDisabled=${running}
+        @remove-cache=${() => void s.removeCache()} @engine-change=${this.onEngine}></model-status>
       <main @settings-change=${this.onSettings}>
         <section>
           <h2>Prompt</h2>

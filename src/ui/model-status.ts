@@ -1,10 +1,12 @@
-// Which model and GPU the page runs on, the weights download, the offline copy and its removal.
+// Which model, engine and GPU the page runs on (and why that engine), the engine switch, the
+// weights download, the offline copy and its removal.
 import { LitElement, html, css, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { ModelJson } from '../model/format.ts';
 import type { StorageInfo } from '../store/weights-cache.ts';
 import { bytes, count } from './format.ts';
-import type { Phase } from './session.ts';
+import type { EngineInfo, Phase } from './session.ts';
+import type { EngineChoice } from './settings.ts';
 
 @customElement('model-status')
 export class ModelStatus extends LitElement {
@@ -23,6 +25,23 @@ export class ModelStatus extends LitElement {
   @property() adapter = '';
   @property({ type: Number }) gpuBytes = 0;
   @property() modelUrl = '';
+  @property({ attribute: false }) engineInfo?: EngineInfo;
+  @property() engineChoice: EngineChoice = 'auto';
+  @property({ type: Boolean }) switchDisabled = false;
+
+  private chooseEngine(e: Event) {
+    const value = (e.target as HTMLSelectElement).value as EngineChoice;
+    this.dispatchEvent(new CustomEvent('engine-change', { detail: value, bubbles: true, composed: true }));
+  }
+
+  private engineLine() {
+    const i = this.engineInfo;
+    const name = !i ? 'choosing…' : i.kind === 'webgpu' ? 'WebGPU (your GPU)' : `CPU (WebAssembly${i.threads ? `, ${i.threads} thread${i.threads > 1 ? 's' : ''}` : ''})`;
+    return html`<span data-testid="engine" data-kind=${i?.kind ?? ''}>${name}</span>${i ? html` <span data-testid="engine-reason">— ${i.reason}</span>` : nothing}
+      <select data-testid="engine-choice" aria-label="Engine" ?disabled=${this.switchDisabled} @change=${this.chooseEngine}>
+        ${(['auto', 'webgpu', 'cpu'] as const).map((c) => html`<option value=${c} ?selected=${c === this.engineChoice}>${c === 'auto' ? 'Automatic' : c === 'webgpu' ? 'WebGPU' : 'CPU'}</option>`)}
+      </select>`;
+  }
 
   private removeCache() {
     this.dispatchEvent(new CustomEvent('remove-cache', { bubbles: true, composed: true }));
@@ -30,7 +49,7 @@ export class ModelStatus extends LitElement {
 
   private downloadLine() {
     const { loaded, total, from } = this.download;
-    if (this.phase === 'starting') return html`Looking for a WebGPU adapter…`;
+    if (this.phase === 'starting') return html`Starting the engine…`;
     if (this.phase === 'downloading') {
       return html`Loading the model from ${this.modelUrl}… <progress data-testid="download-progress" max=${total || 1} value=${loaded}></progress> ${bytes(loaded)} / ${bytes(total)}`;
     }
@@ -45,6 +64,7 @@ export class ModelStatus extends LitElement {
     return html`
       <div>${this.downloadLine()}</div>
       <dl>
+        <dt>Engine</dt><dd>${this.engineLine()}</dd>
         ${this.adapter ? html`<dt>GPU</dt><dd data-testid="adapter">${this.adapter}${this.gpuBytes ? ` · ${bytes(this.gpuBytes)} allocated` : ''}</dd>` : nothing}
         ${m ? html`<dt>Model</dt><dd>${m.name}: ${(m.param_count / 1e6).toFixed(2)} M parameters, ${m.architecture.bricks.length} bricks${m.training ? `, trained on ${count(m.training.images_seen)} images` : ''}</dd>` : nothing}
         <dt>Storage</dt><dd data-testid="storage">${usage}${m ? (cached ? ' · model saved for offline use' : ' · model not saved offline') : ''}

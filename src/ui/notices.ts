@@ -57,8 +57,21 @@ export function describeError(e: unknown): Notice {
   return { id: 'error', level: 'error', title: 'Something went wrong', text: `${err.name}: ${err.message}` };
 }
 
-export const fallbackAdapterNotice = (name: string): Notice => ({
+/** WebGPU offers only a software adapter: what the page did about it (the CPU engine), or that it did not. */
+export const fallbackAdapterNotice = (name: string, usingCpu: boolean): Notice => usingCpu ? {
+  id: 'slow', level: 'info', title: 'Software GPU: running the CPU engine instead',
+  text: `WebGPU only offers ${name}, a software adapter that emulates a GPU on the CPU and is slow. ` +
+    'The page runs the CPU engine instead (WebAssembly, many times faster than the emulated GPU). ' +
+    'Enable hardware acceleration in the browser, or use a machine with a GPU, for full speed; choose "WebGPU" under Engine to compare.',
+} : {
   id: 'slow', level: 'warning', title: 'Running on a software GPU',
   text: `WebGPU is using ${name}, a software adapter that runs on the CPU: generation works but is slow. ` +
-    'Enable hardware acceleration in the browser, or use a machine with a GPU, for full speed.',
+    'Choose "CPU" under Engine for the CPU engine (many times faster than the emulated GPU), enable hardware acceleration in the browser, or use a machine with a GPU.',
+};
+
+/** WebGPU is missing or has no adapter: the page runs the CPU engine. */
+export const noWebgpuNotice = (why: string): Notice => ({
+  id: 'engine', level: 'info', title: 'No WebGPU: running the CPU engine',
+  text: `${why}, so the page generates with the CPU engine (WebAssembly): a few seconds per image instead of a fraction of one. ` +
+    'For GPU speed, use a browser with WebGPU on a machine with a GPU.',
 });

@@ -1,15 +1,16 @@
-// The page's one piece of state that is not a setting: GPU device, model, engine, the running
-// generation, notices. A Lit reactive controller: every change re-renders the host.
+// The page's one piece of state that is not a setting: GPU device, model, engine (WebGPU, or the
+// CPU engine in a worker), the running generation, notices. A Lit reactive controller: every change
+// re-renders the host.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { acquireDevice, type DeviceLostError, type GpuContext } from '../gpu/device.ts';
+import { acquireDevice, type DeviceLostError, NoAdapterError, NoWebGPUError, type GpuContext } from '../gpu/device.ts';
 import { loadModel, type LoadedModel } from '../model/load.ts';
 import { labelVector } from '../model/labels.ts';
-import type { BrickSetting, GenerateResult, ImageBatch, StepInfo } from '../engine/types.ts';
+import type { BrickSetting, Engine, GenerateResult, ImageBatch, StepInfo } from '../engine/types.ts';
 import { loadModelFiles, removeCachedModel, storageInfo, type StorageInfo } from '../store/weights-cache.ts';
 import { LegoEngine } from '../engine/engine.ts';
 import { median } from './format.ts';
-import { describeError, fallbackAdapterNotice, type Notice } from './notices.ts';
-import type { Settings } from './settings.ts';
+import { describeError, fallbackAdapterNotice, noWebgpuNotice, type Notice } from './notices.ts';
+import type { EngineChoice, Settings } from './settings.ts';
 
 export type Phase = 'starting' | 'downloading' | 'ready' | 'running' | 'recovering' | 'failed';
 
@@ -25,12 +26,20 @@ export interface RunState {
 
 const isAbort = (e: unknown) => (e as { name?: string })?.name === 'AbortError';
 
+/** The engine that runs and why (shown on the page). */
+export interface EngineInfo {
+  kind: 'webgpu' | 'cpu';
+  reason: string;
+  threads?: number; // CPU engine: wasm threads
+}
+
 export class Session implements ReactiveController {
   phase: Phase = 'starting';
   notices: Notice[] = [];
   gpu?: GpuContext;
   model?: LoadedModel;
-  engine?: LegoEngine;
+  engine?: Engine;
+  engineInfo?: EngineInfo;
   download = { loaded: 0, total: 0, from: undefined as 'cache' | 'network' | undefined };
   storage?: StorageInfo;
   run?: RunState;
@@ -41,9 +50,10 @@ export class Session implements ReactiveController {
   private abort?: AbortController;
   private started = false;
   private losses: number[] = [];
-  private engineFor?: GpuContext;
+  private engineFor?: GpuContext | 'cpu';
 
-  constructor(private readonly host: ReactiveControllerHost & HTMLElement, readonly modelUrl: string) {
+  constructor(private readonly host: ReactiveControllerHost & HTMLElement, readonly modelUrl: string,
+    private choice: EngineChoice = 'auto') {
     host.addController(this);
   }
 
@@ -75,15 +85,44 @@ export class Session implements ReactiveController {
   private async openDevice(): Promise<void> {
     const ctx = await acquireDevice({ label: 'lego-device' });
     this.gpu = ctx;
-    if (ctx.isFallback) this.notify(fallbackAdapterNotice(ctx.adapterName));
+    if (ctx.isFallback && this.choice === 'webgpu') this.notify(fallbackAdapterNotice(ctx.adapterName, false));
     void ctx.lost.then((err) => {
       if (this.gpu === ctx) void this.recover(err); // a device we replaced or disposed is no loss
     });
   }
 
-  private async start(): Promise<void> {
+  /**
+   * Picks the engine: WebGPU on a hardware adapter; the CPU engine when WebGPU is missing, has no
+   * adapter or only a software one (unless WebGPU was asked for), or when the CPU engine was asked for.
+   */
+  private async chooseEngine(): Promise<void> {
+    if (this.choice === 'cpu') {
+      this.engineInfo = { kind: 'cpu', reason: 'chosen on this page' };
+      return;
+    }
     try {
       await this.openDevice();
+    } catch (e) {
+      if (this.choice !== 'auto' || !(e instanceof NoWebGPUError || e instanceof NoAdapterError)) throw e;
+      const why = e instanceof NoWebGPUError ? 'This browser has no WebGPU' : 'WebGPU has no GPU adapter here';
+      this.engineInfo = { kind: 'cpu', reason: why };
+      this.notify(noWebgpuNotice(why));
+      return;
+    }
+    const gpu = this.gpu!;
+    if (gpu.isFallback && this.choice === 'auto') {
+      this.gpu = undefined; // before destroy(): not a loss to recover from
+      gpu.device.destroy();
+      this.engineInfo = { kind: 'cpu', reason: `WebGPU only offers a software adapter (${gpu.adapterName}), slower than the CPU engine` };
+      this.notify(fallbackAdapterNotice(gpu.adapterName, true));
+      return;
+    }
+    this.engineInfo = { kind: 'webgpu', reason: this.choice === 'webgpu' ? 'chosen on this page' : 'hardware GPU adapter' };
+  }
+
+  private async start(): Promise<void> {
+    try {
+      await this.chooseEngine();
       this.phase = 'downloading';
       this.update();
       const files = await loadModelFiles(this.modelUrl, {
@@ -103,16 +142,53 @@ export class Session implements ReactiveController {
     this.update();
   }
 
-  /** Builds the engine once both a device and a model are there (once per device). */
+  /** Builds the engine once the model is there: on the device (once per device), or the CPU engine. */
   private async ensureEngine(): Promise<void> {
-    const gpu = this.gpu, model = this.model;
-    if (!gpu || !model || this.engineFor === gpu) return;
+    const model = this.model;
+    if (!model) return;
+    if (this.engineInfo?.kind === 'cpu') {
+      if (this.engineFor === 'cpu') return;
+      this.engineFor = 'cpu';
+      const { CpuWorkerEngine } = await import('../engine-cpu/client.ts'); // onnxruntime-web loads only in its worker
+      const engine = await CpuWorkerEngine.create(model);
+      if (this.engineFor !== 'cpu') return engine.destroy(); // switched meanwhile
+      this.engineInfo = { ...this.engineInfo, threads: engine.threads };
+      return this.ready(engine);
+    }
+    const gpu = this.gpu;
+    if (!gpu || this.engineFor === gpu) return;
     this.engineFor = gpu;
     const engine = await LegoEngine.create(gpu, model);
     if (this.gpu !== gpu) return engine.destroy(); // lost while building: recover() makes another
+    this.ready(engine);
+  }
+
+  private ready(engine: Engine): void {
     this.engine = engine;
     this.phase = 'ready';
     this.update();
+  }
+
+  /** Switches engine (the page's Engine choice): stops a run, drops the engine and device, starts the chosen one. */
+  async setEngineChoice(choice: EngineChoice): Promise<void> {
+    if (choice === this.choice) return;
+    this.choice = choice;
+    this.abort?.abort();
+    const engine = this.engine, gpu = this.gpu;
+    this.engine = undefined;
+    this.gpu = undefined;
+    this.engineFor = undefined;
+    engine?.destroy();
+    gpu?.device.destroy();
+    ['slow', 'engine', 'gpu', 'error'].forEach((id) => this.dismiss(id));
+    if (this.phase !== 'downloading') this.phase = 'starting';
+    this.update();
+    try {
+      await this.chooseEngine();
+      await this.ensureEngine();
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
   /** The device was lost: drop it and the engine, make new ones from the weights in memory. */

@@ -19,7 +19,10 @@ export interface Settings {
   prompt: string;
   bricks: BrickSetting[];
   shift: boolean; // shifted tiling on odd steps (for canvases larger than a region)
+  engine: EngineChoice; // auto: WebGPU on a hardware adapter, else the CPU engine
 }
+
+export type EngineChoice = 'auto' | 'webgpu' | 'cpu';
 
 export const DEFAULT_MODEL = `${import.meta.env?.BASE_URL ?? '/'}models/lego-emoji-32/`;
 /** The engine's limits, and how many multiples of the largest region the size picker offers. */
@@ -28,7 +31,7 @@ export const LIMITS = { ...ENGINE_LIMITS, sizeTiles: 8 } as const;
 export function defaultSettings(model = DEFAULT_MODEL): Settings {
   return {
     model, width: 0, height: 0, steps: 18, sampler: 'heun', guidance: 2, seed: 1, batch: 4,
-    category: null, style: null, prompt: '', bricks: [], shift: true,
+    category: null, style: null, prompt: '', bricks: [], shift: true, engine: 'auto',
   };
 }
 
@@ -84,6 +87,7 @@ export function toQuery(s: Settings): string {
   if (s.bricks.length) q.set('bricks', s.bricks.map((b) => (b.enabled ? '1' : '0')).join(''));
   if (s.bricks.some((b) => b.skip)) q.set('skip', s.bricks.map(fmtSkip).join(','));
   if (!s.shift) q.set('shift', '0');
+  if (s.engine !== 'auto') q.set('engine', s.engine);
   return q.toString();
 }
 
@@ -107,6 +111,7 @@ export function fromQuery(search: string, base = defaultSettings()): Settings {
     prompt: q.get('prompt') ?? base.prompt,
     bricks: Array.from({ length: n }, (_, k) => ({ enabled: enabled[k] !== '0', skip: parseSkipWindow(skips[k] ?? '') })),
     shift: q.get('shift') !== '0',
+    engine: q.get('engine') === 'cpu' ? 'cpu' : q.get('engine') === 'webgpu' ? 'webgpu' : base.engine,
   };
 }
 

@@ -63,6 +63,20 @@ describe('bench report', () => {
     expect(s.versus!.outputsMatch).toBe(false); // 1e-3 > tolerance
   });
 
+  it('puts our CPU engine against ORT wasm and our WebGPU engine, with its targets', () => {
+    const r = report();
+    r.versus!.runs.cpu = [40, 100];
+    r.versus!.cpuRuns.cpu = [40, 90];
+    r.versus!.cpuEngineCheck = [{ brick: 3, maxAbs: 2e-7, rms: 0.3 }];
+    const ce = summarize(r).cpuEngine!;
+    expect(ce.overOrtWasm).toBeCloseTo(40 / 90); // best of each
+    expect(ce.fasterThanWebgpu).toBeCloseTo(300 / 40);
+    expect(ce.met).toEqual({ ortWasm: true, webgpu: false }); // 7.5× < 8×
+    const md = renderMarkdown(r);
+    expect(md).toMatch(/\*\*Our CPU engine\*\*.*\*\*0\.44×\*\* \(target ≤ 1\.3×: \*\*met\*\*\).*\*\*7\.5×\*\* faster.*\*\*not met\*\*/);
+    expect(md).toMatch(/\| \*\*our CPU engine\*\* \(ORT wasm, graph per brick, 2 threads\) \| \*\*40\.0\*\* \|/);
+  });
+
   it('renders markdown tables', () => {
     const md = renderMarkdown(report());
     expect(md).toMatch(/## Ours vs onnxruntime-web/);

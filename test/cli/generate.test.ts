@@ -45,7 +45,20 @@ describe('npm run generate', () => {
     }
   });
 
+  it('--engine cpu draws the same images as the WebGPU engine, within 2/255, for the same seed', async () => {
+    const [gpu, cpu] = [join(dir, 'gpu.png'), join(dir, 'cpu.png')];
+    await cli([...args, '--engine', 'webgpu', '--out', gpu]);
+    const res = await cli([...args, '--engine', 'cpu', '--out', cpu]);
+    expect(res.stderr).toMatch(/on the CPU \(onnxruntime-web wasm\)/);
+    const [a, b] = [PNG.sync.read(readFileSync(gpu)), PNG.sync.read(readFileSync(cpu))];
+    expect([b.width, b.height]).toEqual([a.width, a.height]);
+    let worst = 0;
+    for (let i = 0; i < a.data.length; i++) worst = Math.max(worst, Math.abs(a.data[i] - b.data[i]));
+    expect(worst).toBeLessThanOrEqual(2);
+  });
+
   it.each([
+    [['--engine', 'tpu'], /--engine "tpu": expected webgpu or cpu/],
     [['--size', '24x16'], /width 24 is not a valid canvas size: use multiples of 16/],
     [['--skip', '4:0.5-1.0'], /BRICK in 1\.\.3/],
     [['--bricks', '0,1'], /bricks are numbered 1–3/],

@@ -16,7 +16,8 @@ import { generate, waitNotice, waitPhase, type AppState } from './page';
 
 const env = useApp();
 let page: Page;
-const SETTINGS = { w: 16, h: 16, steps: 4, sampler: 'euler', guidance: 1, batch: 1, seed: 7 } as const;
+// engine=webgpu: on SwiftShader the page would pick the CPU engine (test/e2e/cpu-engine.test.ts).
+const SETTINGS = { w: 16, h: 16, steps: 4, sampler: 'euler', guidance: 1, batch: 1, seed: 7, engine: 'webgpu' } as const;
 const query = (extra: Record<string, string | number> = {}) =>
   new URLSearchParams(Object.entries({ model: TINY_URL, ...SETTINGS, ...extra }).map(([k, v]) => [k, String(v)])).toString();
 
@@ -77,6 +78,7 @@ describe('generating in the browser', () => {
     const url = page.url();
     expect(url).toMatch(/seed=7/);
     expect(url).toMatch(/bricks=111/);
+    expect(url).toMatch(/engine=webgpu/);
     await page.goto(url);
     await waitPhase(page, ['ready']);
     expect(maxAbsDiff(image(await generate(page)), image(first))).toBe(0);

@@ -11,7 +11,7 @@ const env = useApp();
 let ctx: BrowserContext;
 let page: Page;
 const weightRequests: string[] = [];
-const url = () => `${env.app.origin}/?model=${TINY_URL}&steps=3&sampler=euler&guidance=1&batch=1&seed=3`;
+const url = () => `${env.app.origin}/?model=${TINY_URL}&steps=3&sampler=euler&guidance=1&batch=1&seed=3&engine=webgpu`;
 
 beforeAll(async () => {
   if (!env.browser) return; // setup failed: every test fails with its error

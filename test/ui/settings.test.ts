@@ -12,7 +12,7 @@ describe('settings in the URL', () => {
   it('round-trips every setting', () => {
     const s = fitToModel({
       ...defaultSettings('/models/tiny/'), width: 64, height: 16, steps: 7, sampler: 'euler', guidance: 3.5, seed: 4294967295,
-      batch: 3, category: 'Food', style: 'twitter', prompt: 'red heart', shift: false,
+      batch: 3, category: 'Food', style: 'twitter', prompt: 'red heart', shift: false, engine: 'cpu',
       bricks: [{ enabled: true, skip: null }, { enabled: false, skip: null }, { enabled: true, skip: [0.6, 1] }],
     }, meta);
     expect(fromQuery(toQuery(s))).toEqual(s);
@@ -29,6 +29,7 @@ describe('settings in the URL', () => {
   it('clamps nonsense', () => {
     const s = fromQuery('steps=999&batch=-3&guidance=abc&seed=-1&sampler=ddim&skip=0.8-0.2,x,0.5-1');
     expect([s.steps, s.batch, s.guidance, s.seed, s.sampler]).toEqual([64, 1, 2, 0, 'heun']);
+    expect(fromQuery('engine=tpu').engine).toBe('auto');
     expect(s.bricks.map((b) => b.skip)).toEqual([null, null, [0.5, 1]]);
     expect(fromQuery('guidance=99').guidance).toBe(10); // the engine's LIMITS.guidance
     expect(fromQuery('guidance=0').guidance).toBe(0); // unconditional: allowed by the engine too

@@ -1,0 +1,221 @@
+// The CPU engine: the WebGPU engine's interface (GenerateOptions → GenerateResult) on
+// onnxruntime-web's wasm backend. One ONNX graph per brick plus one for the conditioning, built
+// from the loaded weights; which bricks run is decided per evaluation here, so toggles and skip
+// windows apply live. Sampler, guidance and tiling run in TS with the WGSL kernels' f32 math.
+import type * as Ort from 'onnxruntime-web';
+import { brickScratch } from '../engine/brick.ts';
+import { toImages } from '../engine/engine.ts';
+import { InvalidOptionsError, validateBricks, validateOptions } from '../engine/options.ts';
+import { CanvasTooLargeError, MAX_BINDING_BYTES } from '../engine/plan.ts';
+import { gaussianNoise } from '../engine/noise.ts';
+import { activeBricks, edmSigmas } from '../engine/schedule.ts';
+import type { BrickSetting, Engine, GenerateOptions, GenerateResult } from '../engine/types.ts';
+import { fourierRef } from '../kernels/conditioning.ts';
+import { denoiseRef, EDM_COEF, edmCoefTable, eulerStepRef, heunCorrectRef, heunPredictRef } from '../kernels/sampler.ts';
+import { labelVector } from '../model/labels.ts';
+import type { LoadedModel } from '../model/load.ts';
+import { brickCostShares, maxRegion } from '../model/arch.ts';
+import { brickGraph, conditioningGraph } from './graphs.ts';
+import { foldPatches, gatherPatches, tileMap, type TileMap } from './tiling.ts';
+
+export type OrtModule = typeof Ort;
+
+export interface CpuEngineOptions {
+  /** onnxruntime-web, imported by the caller (the browser and Node entry points differ). */
+  ort: OrtModule;
+}
+
+const abortError = () => new DOMException('generation cancelled', 'AbortError');
+
+export class CpuEngine implements Engine {
+  private settings: BrickSetting[];
+  private running = false;
+  private readonly maps = new Map<string, TileMap>();
+  /** Bytes of the ONNX graphs handed to the runtime (the weights, transposed, as f32). */
+  readonly graphBytes: number;
+
+  private constructor(readonly model: LoadedModel, private readonly ort: OrtModule,
+    private readonly cond: Ort.InferenceSession, private readonly bricks: Ort.InferenceSession[], graphBytes: number) {
+    this.settings = model.meta.architecture.bricks.map(() => ({ enabled: true, skip: null }));
+    this.graphBytes = graphBytes;
+  }
+
+  static async create(model: LoadedModel, { ort }: CpuEngineOptions): Promise<CpuEngine> {
+    // 'basic': the graphs already use fused ops (LayerNormalization, Gelu); 'all' ran no faster and
+    // took 3× longer to create the sessions (measured on the shipped model).
+    const opts: Ort.InferenceSession.SessionOptions = { executionProviders: ['wasm'], graphOptimizationLevel: 'basic' };
+    let bytes = 0;
+    const session = async (graph: Uint8Array) => {
+      bytes += graph.byteLength;
+      return ort.InferenceSession.create(graph, opts);
+    };
+    const cond = await session(conditioningGraph(model));
+    const bricks: Ort.InferenceSession[] = [];
+    for (let k = 0; k < model.meta.architecture.bricks.length; k++) bricks.push(await session(brickGraph(model, k)));
+    return new CpuEngine(model, ort, cond, bricks, bytes);
+  }
+
+  private get arch() {
+    return this.model.meta.architecture;
+  }
+
+  /** Memory the runtime holds for the weights (the graphs' initialisers), in bytes. */
+  get allocatedBytes(): number {
+    return this.graphBytes;
+  }
+
+  brickCost(width: number, height: number): number[] {
+    return brickCostShares(this.arch, width, height);
+  }
+
+  setBricks(bricks: BrickSetting[]): void {
+    validateBricks(bricks, this.arch);
+    this.settings = bricks.map((b) => ({ enabled: b.enabled, skip: b.skip ? [b.skip[0], b.skip[1]] : null }));
+  }
+
+  /** The WebGPU engine's checks, and the same largest activation (so both accept the same canvases). */
+  validate(o: GenerateOptions): void {
+    validateOptions(o, this.arch);
+    const { d, mlp_ratio: mlp, bricks } = this.arch;
+    const canvas = { batch: o.guidance !== 1 ? 2 * o.batch : o.batch, xImages: o.batch, height: o.height, width: o.width };
+    const largest = 4 * Math.max(...bricks.map((b, k) => {
+      const s = brickScratch(b, k, d, mlp, canvas);
+      return Math.max(s.patches, s.hidden, s.tokens, s.out);
+    }));
+    if (largest > MAX_BINDING_BYTES) {
+      throw new CanvasTooLargeError(`a ${o.width}×${o.height} canvas with batch ${o.batch}${o.guidance !== 1 ? ' and guidance' : ''} needs a ${Math.round(largest / 2 ** 20)} MiB activation, over the ${MAX_BINDING_BYTES / 2 ** 20} MiB both engines allow: use a smaller canvas or batch`);
+    }
+  }
+
+  private map(k: number, height: number, width: number, sy: number, sx: number): TileMap {
+    const key = `${k}:${height}x${width}:${sy},${sx}`;
+    let m = this.maps.get(key);
+    if (!m) {
+      if (this.maps.size > 64) this.maps.clear();
+      const b = this.arch.bricks[k];
+      m = tileMap(height, width, b.region, b.patch, sy, sx);
+      this.maps.set(key, m);
+    }
+    return m;
+  }
+
+  /** SiLU(c) [Bt, d] for the network images' noise levels and labels ([Bt, L]). */
+  private async conditioning(coef: Float32Array, labels: Float32Array, batch: number): Promise<Ort.Tensor> {
+    const cNoise = Array.from({ length: batch }, (_, b) => coef[b * EDM_COEF.stride + EDM_COEF.cNoise]);
+    const { Tensor } = this.ort;
+    const L = labels.length / batch;
+    const res = await this.cond.run({
+      fourier: new Tensor('float32', fourierRef(cNoise, this.arch.fourier_dim), [batch, this.arch.fourier_dim]),
+      labels: new Tensor('float32', labels, [batch, L]),
+    });
+    return res.silu_c as Ort.Tensor;
+  }
+
+  /**
+   * One network evaluation: F_k [Bt, 3, H, W] of the active bricks (in order) on x ([xImages, 3,
+   * H, W], network image b reads x image b mod xImages), or only the last one's when `lastOnly`.
+   */
+  private async network(x: Float32Array, xImages: number, batch: number, height: number, width: number, coef: Float32Array,
+    labels: Float32Array, active: readonly number[], shift: [number, number], signal?: AbortSignal): Promise<Float32Array[]> {
+    const siluC = await this.conditioning(coef, labels, batch);
+    const cin = Array.from({ length: batch }, (_, b) => coef[b * EDM_COEF.stride + EDM_COEF.cIn]);
+    const outs: Float32Array[] = [];
+    let prev: Float32Array | null = null;
+    for (const k of active) {
+      if (signal?.aborted) throw abortError();
+      const m = this.map(k, height, width, shift[0], shift[1]);
+      const patches = gatherPatches(m, batch, x, xImages, cin, k === 0 ? 'none' : prev ?? 'zero');
+      const res = await this.bricks[k].run({
+        patches: new this.ort.Tensor('float32', patches, [batch, m.regions, m.tokens, patches.length / (batch * m.regions * m.tokens)]),
+        silu_c: siluC,
+      });
+      const out = res.out as Ort.Tensor;
+      prev = foldPatches(m, batch, out.data as Float32Array);
+      out.dispose();
+      outs.push(prev);
+    }
+    siluC.dispose();
+    return outs;
+  }
+
+  async generate(o: GenerateOptions): Promise<GenerateResult> {
+    if (this.running) throw new InvalidOptionsError('a generation is already running on this engine');
+    this.validate(o);
+    this.setBricks(o.bricks);
+    const label = labelVector(this.model.meta.labels, o.labels, this.arch.label_dim);
+    this.running = true;
+    try {
+      return await this.run(o, label);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async run(o: GenerateOptions, label: Float32Array): Promise<GenerateResult> {
+    const guided = o.guidance !== 1;
+    const B = o.batch, Bt = guided ? 2 * B : B, perImage = 3 * o.width * o.height;
+    const L = Math.max(this.arch.label_dim, 1); // y_embed reads one zero for an unconditional model
+    const labels = new Float32Array(Bt * L);
+    for (let b = 0; b < B; b++) labels.set(label, b * L); // the unconditional half stays zero
+    const edm = this.model.meta.edm;
+    const t = edmSigmas(o.steps, edm);
+    if (o.noise && o.noise.length !== B * perImage) throw new InvalidOptionsError(`noise has ${o.noise.length} values, expected ${B * perImage}`);
+    let x: Float32Array = (o.noise ?? gaussianNoise(o.seed, B * perImage)).map((v) => v * t[0]);
+    const top = maxRegion(this.arch);
+    const shiftable = o.shiftTiling && (o.width > top || o.height > top);
+    const half = top / 2;
+    let evaluations = 0, runs = 0;
+    const stepMs: number[] = [];
+    const start = performance.now();
+
+    const denoise = async (input: Float32Array, sigma: number, active: number[], shift: [number, number]) => {
+      const coef = edmCoefTable(new Float32Array(Bt).fill(sigma), edm.sigma_data);
+      const f = await this.network(input, B, Bt, o.height, o.width, coef, labels, active, shift, o.signal);
+      evaluations++;
+      runs += 1 + active.length;
+      return denoiseRef(f[f.length - 1], input, coef, B, perImage, guided ? o.guidance : undefined);
+    };
+    const activeAt = (i: number) => {
+      const active = activeBricks(this.settings, i, o.steps);
+      if (!active.length) throw new InvalidOptionsError(`no brick is active at step ${i + 1}: every step needs at least one brick`);
+      return active;
+    };
+
+    for (let i = 0; i < o.steps; i++) {
+      if (o.signal?.aborted) throw abortError();
+      const t0 = performance.now();
+      const shift: [number, number] = shiftable && i % 2 === 1 ? [half, half] : [0, 0];
+      const heun = o.sampler === 'heun' && t[i + 1] > 0;
+      const active = activeAt(i);
+      let denoised = await denoise(x, t[i], active, shift);
+      if (heun) {
+        const { deriv, xNext } = heunPredictRef(x, denoised, t[i], t[i + 1]);
+        denoised = await denoise(xNext, t[i + 1], activeAt(i), shift);
+        x = heunCorrectRef(x, xNext, denoised, deriv, t[i], t[i + 1]);
+      } else {
+        x = eulerStepRef(x, denoised, t[i], t[i + 1]);
+      }
+      const preview = o.preview ? toImages(denoised, B, o.width, o.height) : undefined;
+      stepMs.push(performance.now() - t0);
+      o.onStep?.({ step: i + 1, steps: o.steps, sigma: t[i], ms: stepMs[i], active, preview });
+      await yieldToEvents(); // lets brick toggles and cancels in
+    }
+    return { images: toImages(x, B, o.width, o.height), raw: x, totalMs: performance.now() - start, stepMs, evaluations, dispatches: runs };
+  }
+
+  /** D_k of every active brick for given canvases (parity tests): as LegoEngine.evaluate. */
+  async evaluate(x: Float32Array, width: number, height: number, sigmas: number[], labels: Float32Array,
+    active: number[], shift: [number, number] = [0, 0]): Promise<Float32Array[]> {
+    const B = sigmas.length, perImage = 3 * width * height;
+    const coef = edmCoefTable(sigmas, this.model.meta.edm.sigma_data);
+    const f = await this.network(x, B, B, height, width, coef, labels, active, shift);
+    return f.map((fk) => denoiseRef(fk, x, coef, B, perImage));
+  }
+
+  destroy(): void {
+    for (const s of [this.cond, ...this.bricks]) void s.release();
+  }
+}
+
+/** A macrotask turn, so that messages (worker) and timers queued during a step run before the next. */
+const yieldToEvents = () => new Promise<void>((r) => setTimeout(r, 0));

@@ -1,0 +1,142 @@
+// The CPU engine in the page (a Web Worker running onnxruntime-web's wasm backend): chosen when
+// WebGPU is missing, chosen over SwiftShader by default with WebGPU one click (and a URL) away,
+// its images equal to the Node engines' within 2/255, and a brick toggled mid-run changes the output.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { CpuEngine } from '../../src/engine-cpu/engine';
+import { loadModel, parseModelJson } from '../../src/model/load';
+import { ROOT, TINY_URL } from './harness';
+import { appState, generate, waitNotice, waitPhase, type AppState } from './page';
+import { useApp } from './use-app';
+
+const env = useApp();
+const SETTINGS = { w: 16, h: 16, steps: 4, sampler: 'euler', guidance: 1, batch: 1, seed: 7 } as const;
+const query = (extra: Record<string, string | number> = {}) =>
+  new URLSearchParams(Object.entries({ model: TINY_URL, ...SETTINGS, ...extra }).map(([k, v]) => [k, String(v)])).toString();
+
+const image = (st: AppState, i = 0) => Uint8Array.from(st.result!.images[i]);
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** The CPU engine in Node (onnxruntime-web's Node build) on the same model and settings. */
+async function nodeCpuImage(): Promise<Uint8ClampedArray> {
+  const dir = join(ROOT, 'test/fixtures/tiny');
+  const meta = parseModelJson(readFileSync(join(dir, 'model.json'), 'utf8'));
+  const model = await loadModel(meta, new Uint8Array(readFileSync(join(dir, 'weights.safetensors'))));
+  ort.env.wasm.numThreads = 1;
+  const engine = await CpuEngine.create(model, { ort });
+  try {
+    const res = await engine.generate({
+      width: SETTINGS.w, height: SETTINGS.h, steps: SETTINGS.steps, sampler: SETTINGS.sampler, guidance: SETTINGS.guidance,
+      seed: SETTINGS.seed, batch: SETTINGS.batch, labels: { category: null, style: null, prompt: '' },
+      bricks: meta.architecture.bricks.map(() => ({ enabled: true, skip: null })), shiftTiling: true,
+    });
+    return res.images.images[0];
+  } finally {
+    engine.destroy();
+  }
+}
+
+const engineKind = (page: Page) => page.getByTestId('engine').getAttribute('data-kind');
+
+describe('the CPU engine in the page', () => {
+  let cpuImage: Uint8Array;
+
+  it('generates with the CPU engine when the browser has no WebGPU', async () => {
+    const ctx = await env.browser.newContext();
+    await ctx.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
+    const page = await ctx.newPage();
+    await page.goto(`${env.app.origin}/?${query()}`);
+    await waitPhase(page, ['ready']);
+    expect(await engineKind(page)).toBe('cpu');
+    await expect(page.getByTestId('engine-reason').innerText()).resolves.toMatch(/no WebGPU/);
+    expect((await waitNotice(page, 'engine')).title).toMatch(/No WebGPU: running the CPU engine/);
+    const st = await generate(page);
+    cpuImage = image(st);
+    expect(st.result!.stepMs.length).toBe(SETTINGS.steps);
+    // f32 in both; the browser's and Node's wasm builds of the same runtime may round differently: 2/255.
+    expect(maxDiff(cpuImage, await nodeCpuImage())).toBeLessThanOrEqual(2);
+    await ctx.close();
+  });
+
+  it('picks the CPU engine over SwiftShader by default, and WebGPU when asked (in the URL)', async () => {
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.origin}/?${query()}`);
+    await waitPhase(page, ['ready']);
+    expect(await engineKind(page)).toBe('cpu');
+    await expect(page.getByTestId('engine-reason').innerText()).resolves.toMatch(/software adapter/);
+    const slow = (await appState(page)).notices.find((n) => n.id === 'slow');
+    expect(slow?.title).toBe('Software GPU: running the CPU engine instead');
+    const onCpu = await generate(page);
+    expect(maxDiff(image(onCpu), cpuImage)).toBe(0); // same engine, same seed
+
+    await page.getByTestId('engine-choice').selectOption('webgpu');
+    await page.waitForFunction(() => (globalThis as any).__lego.session.engineInfo?.kind === 'webgpu');
+    await waitPhase(page, ['ready']);
+    expect(await engineKind(page)).toBe('webgpu');
+    expect(new URL(page.url()).searchParams.get('engine')).toBe('webgpu');
+    const onGpu = await generate(page);
+    expect(maxDiff(image(onGpu), cpuImage)).toBeLessThanOrEqual(2); // the two engines agree
+
+    await page.reload(); // the choice is in the URL
+    await waitPhase(page, ['ready']);
+    expect(await engineKind(page)).toBe('webgpu');
+    await page.close();
+  });
+
+  it('toggling a brick during a run on the CPU engine changes the output', async () => {
+    const page = await env.browser.newPage();
+    const sized = { w: 32, h: 32, steps: 8, engine: 'cpu' };
+    await page.goto(`${env.app.origin}/?${query(sized)}`);
+    await waitPhase(page, ['ready']);
+    expect(await engineKind(page)).toBe('cpu');
+    const full = await generate(page);
+    await page.evaluate(() => {
+      const w = globalThis as any;
+      w.__active = [];
+      document.querySelector('lego-app')!.addEventListener('lego-step', (e: Event) => {
+        const { step, active } = (e as CustomEvent).detail;
+        w.__active.push(active);
+        if (step !== 2) return;
+        const panel = document.querySelector('lego-app')!.shadowRoot!.querySelector('brick-panel')!;
+        (panel.shadowRoot!.querySelector('[data-testid="brick-toggle-2"]') as HTMLInputElement).click();
+      });
+    });
+    const toggled = await generate(page);
+    const active = await page.evaluate(() => (globalThis as any).__active as number[][]);
+    // The worker runs ahead of the page by at most the step in flight when the toggle arrives.
+    expect(active.slice(0, 2)).toEqual([[0, 1, 2], [0, 1, 2]]);
+    expect(active.slice(4)).toEqual(Array(sized.steps - 4).fill([0, 1]));
+    expect(maxDiff(image(toggled), image(full))).toBeGreaterThan(10);
+    expect(page.url()).toMatch(/bricks=110/);
+    await page.close();
+  });
+
+  it('keeps the CPU engine for offline use once it has run', async () => {
+    const ctx = await env.browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(`${env.app.origin}/?${query({ engine: 'cpu' })}`);
+    await waitPhase(page, ['ready']);
+    const online = image(await generate(page));
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    // the worker script, onnxruntime-web and its wasm
+    await page.waitForFunction(async () => (await (await caches.open('cpu-engine')).keys()).length >= 3, undefined, { timeout: 60_000, polling: 250 });
+    await ctx.setOffline(true);
+    try {
+      await page.reload();
+      await waitPhase(page, ['ready']);
+      expect(await engineKind(page)).toBe('cpu');
+      expect(maxDiff(image(await generate(page)), online)).toBe(0);
+    } finally {
+      await ctx.setOffline(false);
+      await ctx.close();
+    }
+  });
+});
