@@ -25,7 +25,7 @@ import { buildPage, ROOT, serveStatic } from './lib/serve.ts';
 import { timeToFirstImage, type TtfiRun } from './lib/ttfi.ts';
 
 const HELP = `usage: npm run bench -- [options]
-  --quick             32×32, batch 1, 2 Euler steps per case, 2 rounds vs ORT, short time-to-first-image
+  --quick             32×32, batch 1, 2 Euler steps per case, short time-to-first-image
   --model DIR         model folder (default public/models/lego-emoji-32)
   --canvas LIST       canvases, e.g. 32x32,64x64,128x32 (default: those three; quick: 32x32)
   --batch LIST        images per generation (guided: twice that network batch), default 1,4 (quick: 1)
