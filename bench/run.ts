@@ -25,13 +25,13 @@ import { buildPage, serveStatic } from './lib/serve.ts';
 import { timeToFirstImage, type TtfiRun } from './lib/ttfi.ts';
 
 const HELP = `usage: npm run bench -- [options]
-  --quick             32×32, batch 1, 2 Euler steps per case, 2 rounds vs ORT, short time-to-first-image
+  --quick             32×32, batch 1, 2 Euler steps per case, short time-to-first-image
   --model DIR         model folder (default public/models/lego-emoji-32)
   --canvas LIST       canvases, e.g. 32x32,64x64,128x32 (default: those three; quick: 32x32)
   --batch LIST        images per generation (guided: twice that network batch), default 1,4 (quick: 1)
   --steps N           Euler steps timed per case (default 2); ms/eval = wall time ÷ evaluations
   --reps N            repetitions per case, best kept (default 1; quick: 2)
-  --rounds N          interleaved rounds of ours / ORT WebGPU / ORT wasm (default 2)
+  --rounds N          interleaved rounds of ours / our CPU engine / ORT WebGPU / ORT wasm (default 6: best of each; a shared CPU is noisy)
   --platforms LIST    node,browser (default both)
   --ort-threads N     ORT wasm threads (default 2, as PyTorch)
   --no-ort            skip onnxruntime-web (and the ONNX export)
@@ -59,7 +59,7 @@ function parse() {
     args: process.argv.slice(2), strict: true, options: {
       quick: { type: 'boolean' }, model: { type: 'string', default: 'public/models/lego-emoji-32' },
       canvas: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string', default: '2' },
-      reps: { type: 'string' }, rounds: { type: 'string', default: '2' },
+      reps: { type: 'string' }, rounds: { type: 'string', default: '6' },
       platforms: { type: 'string', default: 'node,browser' }, 'ort-threads': { type: 'string', default: '2' },
       'no-ort': { type: 'boolean' }, 'no-pytorch': { type: 'boolean' }, 'no-ttfi': { type: 'boolean' },
       'ttfi-steps': { type: 'string' }, 'ttfi-sampler': { type: 'string' }, 'check-full': { type: 'boolean' }, 'no-docs': { type: 'boolean' },

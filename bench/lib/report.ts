@@ -234,7 +234,7 @@ export function renderMarkdown(r: BenchReport): string {
       [`PyTorch ${r.pytorch?.torch ?? ''} eager, CPU, ${r.pytorch?.threads ?? '?'} threads (native)`, ms(v.pytorchMs), '–', x2(v.oursOverPytorch), '–', '–', '–', '–'],
       ['ours in Node (Dawn), from the grid above', ms(v.nodeMs), '–', v.nodeMs ? x2(v.oursMs / v.nodeMs) : '–', '–', '–', '–', '–'],
     ]), '');
-    out.push(`Rounds interleave ours, ORT WebGPU and ORT wasm (${r.settings.rounds} rounds); each column keeps its best. *CPU ms* = CPU time of all the ` +
+    out.push(`Rounds interleave ours, our CPU engine, ORT WebGPU and ORT wasm (${r.settings.rounds} rounds); each column keeps its best. *CPU ms* = CPU time of all the ` +
       'browser\'s processes during the call (SwiftShader runs the "GPU" on CPU threads; this clock moves less than wall time with the load of other jobs, though contention still inflates it). ' +
       `Target ${v.target}: **${v.met ? 'met' : 'not met'}** — ours takes ${x2(v.oursOverOrtWebgpu)} the wall time of ORT WebGPU (${(1 / v.oursOverOrtWebgpu).toFixed(1)}× faster), ` +
       `${x2(v.oursOverOrtWebgpuCpu)} its CPU time.`, '');

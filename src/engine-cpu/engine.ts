@@ -113,7 +113,7 @@ export class CpuEngine implements Engine {
 
   /**
    * One network evaluation: F_k [Bt, 3, H, W] of the active bricks (in order) on x ([xImages, 3,
-   * H, W], network image b reads x image b mod xImages), or only the last one's when `lastOnly`.
+   * H, W], network image b reads x image b mod xImages).
    */
   private async network(x: Float32Array, xImages: number, batch: number, height: number, width: number, coef: Float32Array,
     labels: Float32Array, active: readonly number[], shift: [number, number], signal?: AbortSignal): Promise<Float32Array[]> {
