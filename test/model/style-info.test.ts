@@ -15,6 +15,6 @@ describe('style_info', () => {
 
   it('accepts a PNG data URL and rejects anything else, naming the style', () => {
     expect(parseModelJson(withPreview('data:image/png;base64,iVBORw0KGgo=')).style_info?.google.title).toBe('Noto Emoji');
-    expect(() => parseModelJson(withPreview('https://example.com/a.png'))).toThrow(/style_info\.google\.preview is not a PNG data URL/);
+    expect(() => parseModelJson(withPreview('https://example.com/a.png'))).toThrow(/style_info\.google\.preview must be a PNG data URL, got "https:\/\/example.com\/a.png"/);
   });
 });
