@@ -8,6 +8,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { CpuEngine } from '../../src/engine-cpu/engine';
 import { loadModel, parseModelJson } from '../../src/model/load';
+import { maxAbsDiff } from '../../tools/close';
 import { ROOT, TINY_URL } from './harness';
 import { appState, generate, waitNotice, waitPhase, type AppState } from './page';
 import { useApp } from './use-app';
@@ -18,12 +19,6 @@ const query = (extra: Record<string, string | number> = {}) =>
   new URLSearchParams(Object.entries({ model: TINY_URL, ...SETTINGS, ...extra }).map(([k, v]) => [k, String(v)])).toString();
 
 const image = (st: AppState, i = 0) => Uint8Array.from(st.result!.images[i]);
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** The CPU engine in Node (onnxruntime-web's Node build) on the same model and settings. */
 async function nodeCpuImage(): Promise<Uint8ClampedArray> {
@@ -62,7 +57,7 @@ describe('the CPU engine in the page', () => {
     cpuImage = image(st);
     expect(st.result!.stepMs.length).toBe(SETTINGS.steps);
     // f32 in both; the browser's and Node's wasm builds of the same runtime may round differently: 2/255.
-    expect(maxDiff(cpuImage, await nodeCpuImage())).toBeLessThanOrEqual(2);
+    expect(maxAbsDiff(cpuImage, await nodeCpuImage())).toBeLessThanOrEqual(2);
     await ctx.close();
   });
 
@@ -75,7 +70,7 @@ describe('the CPU engine in the page', () => {
     const slow = (await appState(page)).notices.find((n) => n.id === 'slow');
     expect(slow?.title).toBe('Software GPU: running the CPU engine instead');
     const onCpu = await generate(page);
-    expect(maxDiff(image(onCpu), cpuImage)).toBe(0); // same engine, same seed
+    expect(maxAbsDiff(image(onCpu), cpuImage)).toBe(0); // same engine, same seed
 
     await page.getByTestId('engine-choice').selectOption('webgpu');
     await page.waitForFunction(() => (globalThis as any).__lego.session.engineInfo?.kind === 'webgpu');
@@ -83,7 +78,7 @@ describe('the CPU engine in the page', () => {
     expect(await engineKind(page)).toBe('webgpu');
     expect(new URL(page.url()).searchParams.get('engine')).toBe('webgpu');
     const onGpu = await generate(page);
-    expect(maxDiff(image(onGpu), cpuImage)).toBeLessThanOrEqual(2); // the two engines agree
+    expect(maxAbsDiff(image(onGpu), cpuImage)).toBeLessThanOrEqual(2); // the two engines agree
 
     await page.reload(); // the choice is in the URL
     await waitPhase(page, ['ready']);
@@ -114,7 +109,7 @@ describe('the CPU engine in the page', () => {
     // The worker runs ahead of the page by at most the step in flight when the toggle arrives.
     expect(active.slice(0, 2)).toEqual([[0, 1, 2], [0, 1, 2]]);
     expect(active.slice(4)).toEqual(Array(sized.steps - 4).fill([0, 1]));
-    expect(maxDiff(image(toggled), image(full))).toBeGreaterThan(10);
+    expect(maxAbsDiff(image(toggled), image(full))).toBeGreaterThan(10);
     expect(page.url()).toMatch(/bricks=110/);
     await page.close();
   });
@@ -133,7 +128,7 @@ describe('the CPU engine in the page', () => {
       await page.reload();
       await waitPhase(page, ['ready']);
       expect(await engineKind(page)).toBe('cpu');
-      expect(maxDiff(image(await generate(page)), online)).toBe(0);
+      expect(maxAbsDiff(image(await generate(page)), online)).toBe(0);
     } finally {
       await ctx.setOffline(false);
       await ctx.close();

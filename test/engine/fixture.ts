@@ -1,6 +1,8 @@
 // The golden fixtures written by train/fixtures.py: a tiny random model and the reference's outputs.
 import { readFileSync } from 'node:fs';
 import { loadModel, parseModelJson, type LoadedModel } from '../../src/model/load';
+import type { LabelSpec } from '../../src/model/format';
+import type { LabelChoice } from '../../src/model/labels';
 import { parseSafetensors } from '../../src/model/safetensors';
 
 const DIR = new URL('../fixtures/tiny/', import.meta.url);
@@ -25,6 +27,16 @@ export const FIXTURES = [
   { name: 'tiny', dir: DIR },
   ...['pg-282', 'pr-282'].map((name) => ({ name, dir: new URL(`../fixtures/stacks/${name}/`, import.meta.url) })),
 ];
+
+/** The label choice (category, style, prompt words) whose vector is `vec`, read through the spec's groups. */
+export function labelChoice(spec: LabelSpec, vec: Float32Array): LabelChoice {
+  const hot = (group: keyof LabelSpec['groups']) => [...vec.subarray(...spec.groups[group])].flatMap((v, i) => (v === 1 ? [i] : []));
+  return {
+    category: spec.categories[hot('category')[0]] ?? null,
+    style: spec.styles[hot('style')[0]] ?? null,
+    prompt: hot('words').map((i) => spec.vocab[i]).join(' '),
+  };
+}
 
 export function loadGolden(dir = DIR): Golden {
   const meta = JSON.parse(readFileSync(new URL('golden.json', dir), 'utf8'));

@@ -8,7 +8,7 @@ import { LegoEngine } from '../../src/engine/engine';
 import type { LoadedModel } from '../../src/model/load';
 import { allClose, diffStats } from '../../tools/close';
 import { getTestGpu, takeUncapturedErrors } from '../gpu';
-import { FIXTURES, loadGolden, loadTinyModel, type Golden } from './fixture';
+import { FIXTURES, labelChoice, loadGolden, loadTinyModel, type Golden } from './fixture';
 
 // D_k is O(1): f32 kernels against PyTorch f32, errors compounding over bricks: max |Δ| ≤ 1e-3.
 const ATOL = 1e-3;
@@ -46,17 +46,11 @@ describe.each(FIXTURES)('engine parity with the PyTorch reference: $name', ({ di
     const [H, W] = meta.canvas;
     const labels = tensors.get('labels')!;
     const vec = labels.subarray(0, labels.length / meta.batch); // the reference uses image 0's labels for all
-    const { categories, styles, vocab, groups } = model.meta.labels;
-    const hot = (group: keyof typeof groups) => [...vec.subarray(...groups[group])].flatMap((v, i) => (v === 1 ? [i] : []));
     const states: Float32Array[] = [];
     const res = await engine.generate({
       width: W, height: H, steps: meta.heun.steps, sampler: 'heun', guidance: meta.heun.cfg, seed: 0, batch: meta.batch,
       noise: tensors.get('heun.noise')!, bricks: model.meta.architecture.bricks.map(() => ({ enabled: true })),
-      labels: {
-        category: categories[hot('category')[0]] ?? null,
-        style: styles[hot('style')[0]] ?? null,
-        prompt: hot('words').map((i) => vocab[i]).join(' '),
-      },
+      labels: labelChoice(model.meta.labels, vec),
       traceX: true,
       onStep: (s) => states.push(s.x!),
     });
