@@ -10,7 +10,7 @@ import { CpuEngine } from '../../src/engine-cpu/engine';
 import { loadModel, parseModelJson } from '../../src/model/load';
 import { maxAbsDiff } from '../../tools/close';
 import { ROOT, TINY_URL } from './harness';
-import { appState, generate, waitNotice, waitPhase, type AppState } from './page';
+import { appState, generate, generateTogglingBrick, waitNotice, waitPhase, type AppState } from './page';
 import { useApp } from './use-app';
 
 const env = useApp();
@@ -93,19 +93,7 @@ describe('the CPU engine in the page', () => {
     await waitPhase(page, ['ready']);
     expect(await engineKind(page)).toBe('cpu');
     const full = await generate(page);
-    await page.evaluate(() => {
-      const w = globalThis as any;
-      w.__active = [];
-      document.querySelector('lego-app')!.addEventListener('lego-step', (e: Event) => {
-        const { step, active } = (e as CustomEvent).detail;
-        w.__active.push(active);
-        if (step !== 2) return;
-        const panel = document.querySelector('lego-app')!.shadowRoot!.querySelector('brick-panel')!;
-        (panel.shadowRoot!.querySelector('[data-testid="brick-toggle-2"]') as HTMLInputElement).click();
-      });
-    });
-    const toggled = await generate(page);
-    const active = await page.evaluate(() => (globalThis as any).__active as number[][]);
+    const { state: toggled, active } = await generateTogglingBrick(page, 2, 2);
     // The worker runs ahead of the page by at most the step in flight when the toggle arrives.
     expect(active.slice(0, 2)).toEqual([[0, 1, 2], [0, 1, 2]]);
     expect(active.slice(4)).toEqual(Array(sized.steps - 4).fill([0, 1]));
@@ -121,8 +109,17 @@ describe('the CPU engine in the page', () => {
     await waitPhase(page, ['ready']);
     const online = image(await generate(page));
     await page.evaluate(() => navigator.serviceWorker.ready);
-    // the worker script, onnxruntime-web and its wasm
-    await page.waitForFunction(async () => (await (await caches.open('cpu-engine')).keys()).length >= 3, undefined, { timeout: 60_000, polling: 250 });
+    // The worker script, onnxruntime-web and its wasm, each stored whole (the page and the service
+    // worker both write this cache, one file at a time): every kind present and its body readable.
+    await page.waitForFunction(async () => {
+      const cache = await caches.open('cpu-engine');
+      const keys = await cache.keys();
+      const found = [/\/worker[^/]*\.js$/, /\/ort[^/]*\.m?js$/, /\/ort[^/]*\.wasm$/]
+        .map((re) => keys.find((r) => re.test(new URL(r.url).pathname)));
+      if (found.some((r) => !r)) return false;
+      const bodies = await Promise.all(found.map(async (r) => (await cache.match(r!, { ignoreVary: true }))?.arrayBuffer()));
+      return bodies.every((b) => b && b.byteLength > 0);
+    }, undefined, { timeout: 60_000, polling: 250 });
     await ctx.setOffline(true);
     try {
       await page.reload();

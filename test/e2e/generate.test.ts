@@ -12,7 +12,7 @@ import { getTestGpu } from '../gpu';
 import { ARTIFACTS, ROOT, TINY_URL } from './harness';
 import { useApp } from './use-app';
 import { median } from '../../src/ui/format';
-import { generate, waitNotice, waitPhase, type AppState } from './page';
+import { generate, generateTogglingBrick, waitNotice, waitPhase, type AppState } from './page';
 
 const env = useApp();
 let page: Page;
@@ -98,19 +98,7 @@ describe('generating in the browser', () => {
     await waitPhase(page, ['ready']);
     const full = await generate(page);
     // Switch the top brick (the costliest) off through its checkbox as step 2 ends.
-    await page.evaluate(() => {
-      const w = globalThis as any;
-      w.__active = [];
-      document.querySelector('lego-app')!.addEventListener('lego-step', (e: Event) => {
-        const { step, active } = (e as CustomEvent).detail;
-        w.__active.push(active);
-        if (step !== 2) return;
-        const panel = document.querySelector('lego-app')!.shadowRoot!.querySelector('brick-panel')!;
-        (panel.shadowRoot!.querySelector('[data-testid="brick-toggle-2"]') as HTMLInputElement).click();
-      });
-    });
-    const toggled = await generate(page);
-    const active = await page.evaluate(() => (globalThis as any).__active as number[][]);
+    const { state: toggled, active } = await generateTogglingBrick(page, 2, 2);
     expect(active).toEqual([[0, 1, 2], [0, 1, 2], ...Array(sized.steps - 2).fill([0, 1])]);
     expect(maxAbsDiff(image(toggled), image(full))).toBeGreaterThan(10);
     const later = (st: AppState) => median(st.result!.stepMs.slice(2));

@@ -63,3 +63,21 @@ export async function generate(page: Page, timeout = 120_000): Promise<AppState>
   }
   throw new Error('generation did not finish');
 }
+
+/** Generates while the page's own checkbox switches brick `brick` (0-based index) off as step `step` ends;
+ * returns the result and the bricks each step ran (from the page's lego-step events). */
+export async function generateTogglingBrick(page: Page, brick: number, step: number): Promise<{ state: AppState; active: number[][] }> {
+  await page.evaluate(([brick, step]) => {
+    const w = globalThis as any;
+    w.__active = [];
+    document.querySelector('lego-app')!.addEventListener('lego-step', (e: Event) => {
+      const { step: done, active } = (e as CustomEvent).detail;
+      w.__active.push(active);
+      if (done !== step) return;
+      const panel = document.querySelector('lego-app')!.shadowRoot!.querySelector('brick-panel')!;
+      (panel.shadowRoot!.querySelector(`[data-testid="brick-toggle-${brick}"]`) as HTMLInputElement).click();
+    });
+  }, [brick, step]);
+  const state = await generate(page);
+  return { state, active: await page.evaluate(() => (globalThis as any).__active as number[][]) };
+}
