@@ -377,7 +377,8 @@ def ablations(a, data, judged):
                      f"{s['accuracy']:.3f}"])
         print(run, out[run], flush=True)
     note = (f"Each run from scratch on the same data and seed, side by side, for the same CPU time of one thread "
-            f"(`--max-cpu-minutes`; wall time is meaningless on this shared 2-core machine). Bricks: region/patch/depth "
+            f"(`--max-cpu-minutes`; wall time is meaningless on this shared 2-core machine). "
+            f"Bricks: region/patch/depth "
             f"from the bottom. GFLOP: one 32×32 evaluation. Loss: the top brick's EDM loss, mean of the run's last "
             f"tenth. RMSE: the top brick's, full labels, {len(split['train'])} training / {len(split['held-out'])} "
             f"held-out images. FID-emoji and judge accuracy: {len(cats)} samples (Heun {a.steps}, guidance {a.cfg}); "

@@ -19,7 +19,6 @@ import torch.nn.functional as Fn
 from train.dataset import EmojiData, ROOT
 
 
-
 def judge_path(data: EmojiData):
     return ROOT / "runs" / "judge" / f"judge_{data.info['sha256_x32'][:12]}.pt"
 

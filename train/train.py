@@ -125,6 +125,14 @@ class Batcher:
         return x.to(self.device), self.labels(idx).to(self.device), c.to(self.device)
 
 
+def tiling_shifts(bricks, rng, p, roll_canvas=False):
+    """A random region-grid offset per brick with probability p, for bricks with several regions
+    on the training canvas only (unless roll_canvas): rolling a brick whose one region is the whole
+    canvas shows it emoji cut and wrapped around, which sampling at that size never does."""
+    rolls = [(b.region < CANVAS or roll_canvas) and rng.random() < p for b in bricks]
+    return [tuple(int(v) for v in rng.integers(0, b.region, 2)) if r else (0, 0) for b, r in zip(bricks, rolls)]
+
+
 def edm_loss(model, x, y, coord, active, shifts, gen):
     """Mean over active bricks of the EDM-weighted denoising loss; also each brick's loss."""
     B = x.shape[0]
@@ -234,13 +242,13 @@ def main(argv=None):
     cpu0 = time.process_time()
     while (not stop and state["images"] < a.max_images and (time.time() - t_start) / 60 < a.max_minutes
            and (time.process_time() - cpu0) / 60 < a.max_cpu_minutes):
-        lr = a.lr * min(1.0, (state["step"] - warm_from + 1) / a.warmup) / math.sqrt(max(1.0, state["images"] / a.decay_images))
+        warm = min(1.0, (state["step"] - warm_from + 1) / a.warmup)
+        lr = a.lr * warm / math.sqrt(max(1.0, state["images"] / a.decay_images))
         for pg in opt.param_groups:
             pg["lr"] = lr
         x, y, c = batcher(local_batch)
         active = [k for k in range(n_bricks) if rng.random() >= a.brick_drop] or [int(rng.integers(n_bricks))]
-        shifts = [tuple(int(v) for v in rng.integers(0, b.region, 2))
-                  if (b.region < CANVAS or a.roll_canvas) and rng.random() < a.roll else (0, 0) for b in cfg.bricks]
+        shifts = tiling_shifts(cfg.bricks, rng, a.roll, a.roll_canvas)
         with autocast:
             loss, per = edm_loss(net, x, y, c, active, shifts, gen)
         opt.zero_grad(set_to_none=True)

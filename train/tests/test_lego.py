@@ -171,3 +171,11 @@ def test_fixtures_regenerate_identically(tmp_path, name):
             scale = float(np.abs(old[k]).max())
             err = float(np.abs(new[k] - old[k]).max())
             assert err <= 1e-4 * scale, f"{k}: max |Δ| {err:.2e} > 1e-4·{scale:.1f}: run {fixtures.REGEN}"
+
+def test_flops_match_a_hand_count():
+    """Brick 0 of the tiny fixture on 16×16: the count test/model/arch.test.ts checks in the engine."""
+    cfg = LegoConfig(d=32, heads=2, bricks=[dict(region=4, patch=2, depth=1)])
+    embed = 64 * (5 * 4 * 32 + 32 * 32)  # Linear(Cin·p², d) + Linear(d, d) over 64 tokens
+    block = 64 * (3 * 32 * 32 + 32 * 32 + 2 * 4 * 32 * 32) + 2 * 64 * 4 * 32  # qkv, proj, MLP; q·kᵀ, a·v (T = 4)
+    final = 64 * 32 * 3 * 4  # Linear(d, 3p²)
+    assert cfg.flops(16, 16) == 2 * (embed + block + final)

@@ -7,6 +7,7 @@ from PIL import Image
 
 from train import dataset, train
 from train.export import load
+from train.lego import LegoConfig
 from train.sources import SOURCES
 
 PNG_SOURCES = [s for s in SOURCES if s.kind == "png"]
@@ -131,3 +132,14 @@ def test_init_from_an_exported_model(tmp_path):
     assert b["state"]["images"] == 48 and b["state"]["step"] == 6  # went on from 32 images, 4 steps
     w = "bricks.2.final.linear.weight"  # zero at initialisation (adaLN-Zero), so it shows what was learnt
     assert (b["ema"][w] - a["ema"][w]).abs().max() < a["ema"][w].abs().max()  # b went on from a, not from zero
+
+
+def test_whole_canvas_brick_is_never_rolled():
+    bricks = LegoConfig(**train.PRESETS["lego-s"]).bricks  # regions 4, 16, 32 on the 32×32 canvas
+    rng = np.random.default_rng(0)
+    shifts = [train.tiling_shifts(bricks, rng, p=1.0) for _ in range(50)]
+    assert all(s[2] == (0, 0) for s in shifts)
+    assert any(s[0] != (0, 0) for s in shifts) and any(s[1] != (0, 0) for s in shifts)
+    assert all(0 <= v < 16 for s in shifts for v in s[1])
+    old = [train.tiling_shifts(bricks, rng, p=1.0, roll_canvas=True) for _ in range(50)]
+    assert any(s[2] != (0, 0) for s in old)
