@@ -48,7 +48,8 @@ function parse(argv: string[]) {
       sampler: { type: 'string', default: 'heun' }, guidance: { type: 'string', default: '2' },
       category: { type: 'string' }, style: { type: 'string' }, prompt: { type: 'string' },
       bricks: { type: 'string' }, skip: { type: 'string', multiple: true }, 'no-shift': { type: 'boolean' },
-      seed: { type: 'string', default: '0' }, batch: { type: 'string', default: '1' }, out: { type: 'string', default: 'out.png' },
+      seed: { type: 'string', default: '0' }, batch: { type: 'string', default: '1' },
+      out: { type: 'string', default: 'out.png' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -123,7 +124,9 @@ async function main() {
   console.error(`${meta.name}: ${meta.param_count.toLocaleString()} params on ${where}`);
   const res = await engine.generate({
     ...opts,
-    onStep: (s) => process.stderr.write(`\r${bar(s.step, s.steps)} step ${s.step}/${s.steps}  σ ${s.sigma.toFixed(3).padStart(7)}  ${s.ms.toFixed(0)} ms  bricks ${s.active.map((k) => k + 1).join(',')}   `),
+    onStep: (s) => process.stderr.write(
+      `\r${bar(s.step, s.steps)} step ${s.step}/${s.steps}  σ ${s.sigma.toFixed(3).padStart(7)}  ` +
+      `${s.ms.toFixed(0)} ms  bricks ${s.active.map((k) => k + 1).join(',')}   `),
   });
   process.stderr.write('\n');
   writeFileSync(v.out!, encodeGrid(res.images));
@@ -131,11 +134,14 @@ async function main() {
   const measured = res.brickMs?.some((x) => x > 0);
   const perBrick = measured ? res.brickMs! : share.map((s) => s * res.totalMs);
   console.log(`wrote ${v.out} (${opts.batch} × ${width}×${height}) in ${(res.totalMs / 1000).toFixed(2)} s: ` +
-    `${(res.totalMs / opts.steps).toFixed(1)} ms/step, ${res.evaluations} evaluations, ${res.dispatches} ${kind === 'cpu' ? 'graph runs' : 'dispatches'}, ` +
-    `${(engine.allocatedBytes / 2 ** 20).toFixed(1)} MiB ${kind === 'cpu' ? 'of weights in the runtime' : 'GPU memory'}`);
+    `${(res.totalMs / opts.steps).toFixed(1)} ms/step, ${res.evaluations} evaluations, ` +
+    `${res.dispatches} ${kind === 'cpu' ? 'graph runs' : 'dispatches'}, ` +
+    `${(engine.allocatedBytes / 2 ** 20).toFixed(1)} MiB ` +
+    `${kind === 'cpu' ? 'of weights in the runtime' : 'GPU memory'}`);
   console.log(`per-brick time (${measured ? 'GPU timestamps' : 'estimated from FLOPs share of the total'}):`);
   meta.architecture.bricks.forEach((b, k) => console.log(
-    `  brick ${k + 1} (region ${b.region}, patch ${b.patch}, depth ${b.depth}): ${perBrick[k].toFixed(1)} ms, ${(100 * share[k]).toFixed(0)}% of the FLOPs`));
+    `  brick ${k + 1} (region ${b.region}, patch ${b.patch}, depth ${b.depth}): ` +
+    `${perBrick[k].toFixed(1)} ms, ${(100 * share[k]).toFixed(0)}% of the FLOPs`));
   close();
 }
 

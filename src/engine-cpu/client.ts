@@ -35,15 +35,18 @@ export class CpuWorkerEngine implements Engine {
     const worker = new Worker(url, { type: 'module', name: 'lego-cpu-engine' });
     const engine = new CpuWorkerEngine(worker, model);
     return new Promise((resolve, reject) => {
-      worker.onerror = (e) => reject(new Error(`the CPU engine's worker failed to start: ${e.message || 'script error'}`));
+      worker.onerror = (e) =>
+        reject(new Error(`the CPU engine's worker failed to start: ${e.message || 'script error'}`));
       worker.onmessage = (e: MessageEvent<FromWorker>) => {
         const m = e.data;
         if (m.type === 'ready') {
           engine.allocatedBytes = m.allocatedBytes;
           engine.threads = m.threads;
           worker.onmessage = (ev: MessageEvent<FromWorker>) => engine.onMessage(ev.data);
-          worker.onerror = (ev) => engine.failAll(new Error(`the CPU engine's worker stopped: ${ev.message || 'unknown error'}`));
-          keepForOffline([url.href, ...m.files]).catch((err) => console.warn(`the CPU engine is not kept for offline use: ${(err as Error).message}`));
+          worker.onerror = (ev) =>
+            engine.failAll(new Error(`the CPU engine's worker stopped: ${ev.message || 'unknown error'}`));
+          keepForOffline([url.href, ...m.files]).catch((err) =>
+            console.warn(`the CPU engine is not kept for offline use: ${(err as Error).message}`));
           resolve(engine);
         } else if (m.type === 'init-error') {
           worker.terminate();
@@ -76,7 +79,10 @@ export class CpuWorkerEngine implements Engine {
   }
 
   setBricks(bricks: BrickSetting[]): void {
-    if (bricks.length !== this.model.meta.architecture.bricks.length) throw new InvalidOptionsError(`expected ${this.model.meta.architecture.bricks.length} brick settings, got ${bricks.length}`);
+    if (bricks.length !== this.model.meta.architecture.bricks.length) {
+      throw new InvalidOptionsError(
+        `expected ${this.model.meta.architecture.bricks.length} brick settings, got ${bricks.length}`);
+    }
     if (!bricks.some((b) => b.enabled)) throw new InvalidOptionsError('at least one brick must be enabled');
     this.send({ type: 'bricks', bricks: bricks.map((b) => ({ enabled: b.enabled, skip: b.skip ?? null })) });
   }

@@ -11,7 +11,9 @@ import { gaussianNoise } from '../engine/noise.ts';
 import { activeBricks, edmSigmas } from '../engine/schedule.ts';
 import type { BrickSetting, Engine, GenerateOptions, GenerateResult } from '../engine/types.ts';
 import { fourierRef } from '../kernels/conditioning.ts';
-import { denoiseRef, EDM_COEF, edmCoefTable, eulerStepRef, heunCorrectRef, heunPredictRef } from '../kernels/sampler.ts';
+import {
+  denoiseRef, EDM_COEF, edmCoefTable, eulerStepRef, heunCorrectRef, heunPredictRef,
+} from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { brickCostShares, maxRegion } from '../model/arch.ts';
@@ -77,13 +79,18 @@ export class CpuEngine implements Engine {
   validate(o: GenerateOptions): void {
     validateOptions(o, this.arch);
     const { d, mlp_ratio: mlp, bricks } = this.arch;
-    const canvas = { batch: o.guidance !== 1 ? 2 * o.batch : o.batch, xImages: o.batch, height: o.height, width: o.width };
+    const canvas = {
+      batch: o.guidance !== 1 ? 2 * o.batch : o.batch, xImages: o.batch, height: o.height, width: o.width,
+    };
     const largest = 4 * Math.max(...bricks.map((b, k) => {
       const s = brickScratch(b, k, d, mlp, canvas);
       return Math.max(s.patches, s.hidden, s.tokens, s.out);
     }));
     if (largest > MAX_BINDING_BYTES) {
-      throw new CanvasTooLargeError(`a ${o.width}×${o.height} canvas with batch ${o.batch}${o.guidance !== 1 ? ' and guidance' : ''} needs a ${Math.round(largest / 2 ** 20)} MiB activation, over the ${MAX_BINDING_BYTES / 2 ** 20} MiB both engines allow: use a smaller canvas or batch`);
+      throw new CanvasTooLargeError(
+        `a ${o.width}×${o.height} canvas with batch ${o.batch}${o.guidance !== 1 ? ' and guidance' : ''} ` +
+        `needs a ${Math.round(largest / 2 ** 20)} MiB activation, over the ${MAX_BINDING_BYTES / 2 ** 20} MiB ` +
+        'both engines allow: use a smaller canvas or batch');
     }
   }
 
@@ -115,8 +122,10 @@ export class CpuEngine implements Engine {
    * One network evaluation: F_k [Bt, 3, H, W] of the active bricks (in order) on x ([xImages, 3,
    * H, W], network image b reads x image b mod xImages).
    */
-  private async network(x: Float32Array, xImages: number, batch: number, height: number, width: number, coef: Float32Array,
-    labels: Float32Array, active: readonly number[], shift: [number, number], signal?: AbortSignal): Promise<Float32Array[]> {
+  private async network(
+    x: Float32Array, xImages: number, batch: number, height: number, width: number, coef: Float32Array,
+    labels: Float32Array, active: readonly number[], shift: [number, number], signal?: AbortSignal,
+  ): Promise<Float32Array[]> {
     const siluC = await this.conditioning(coef, labels, batch);
     const cin = Array.from({ length: batch }, (_, b) => coef[b * EDM_COEF.stride + EDM_COEF.cIn]);
     const outs: Float32Array[] = [];
@@ -126,7 +135,8 @@ export class CpuEngine implements Engine {
       const m = this.map(k, height, width, shift[0], shift[1]);
       const patches = gatherPatches(m, batch, x, xImages, cin, k === 0 ? 'none' : prev ?? 'zero');
       const res = await this.bricks[k].run({
-        patches: new this.ort.Tensor('float32', patches, [batch, m.regions, m.tokens, patches.length / (batch * m.regions * m.tokens)]),
+        patches: new this.ort.Tensor(
+          'float32', patches, [batch, m.regions, m.tokens, patches.length / (batch * m.regions * m.tokens)]),
         silu_c: siluC,
       });
       const out = res.out as Ort.Tensor;
@@ -159,7 +169,9 @@ export class CpuEngine implements Engine {
     for (let b = 0; b < B; b++) labels.set(label, b * L); // the unconditional half stays zero
     const edm = this.model.meta.edm;
     const t = edmSigmas(o.steps, edm);
-    if (o.noise && o.noise.length !== B * perImage) throw new InvalidOptionsError(`noise has ${o.noise.length} values, expected ${B * perImage}`);
+    if (o.noise && o.noise.length !== B * perImage) {
+      throw new InvalidOptionsError(`noise has ${o.noise.length} values, expected ${B * perImage}`);
+    }
     let x: Float32Array = (o.noise ?? gaussianNoise(o.seed, B * perImage)).map((v) => v * t[0]);
     const top = maxRegion(this.arch);
     const shiftable = o.shiftTiling && (o.width > top || o.height > top);
@@ -177,7 +189,9 @@ export class CpuEngine implements Engine {
     };
     const activeAt = (i: number) => {
       const active = activeBricks(this.settings, i, o.steps);
-      if (!active.length) throw new InvalidOptionsError(`no brick is active at step ${i + 1}: every step needs at least one brick`);
+      if (!active.length) {
+        throw new InvalidOptionsError(`no brick is active at step ${i + 1}: every step needs at least one brick`);
+      }
       return active;
     };
 
@@ -200,7 +214,10 @@ export class CpuEngine implements Engine {
       o.onStep?.({ step: i + 1, steps: o.steps, sigma: t[i], ms: stepMs[i], active, preview });
       await yieldToEvents(); // lets brick toggles and cancels in
     }
-    return { images: toImages(x, B, o.width, o.height), raw: x, totalMs: performance.now() - start, stepMs, evaluations, dispatches: runs };
+    return {
+      images: toImages(x, B, o.width, o.height), raw: x, totalMs: performance.now() - start,
+      stepMs, evaluations, dispatches: runs,
+    };
   }
 
   /** D_k of every active brick for given canvases (parity tests): as LegoEngine.evaluate. */

@@ -42,7 +42,9 @@ class GraphBuilder {
   }
 
   /** X·Wᵀ with W [out, in] from the model (stored transposed) and the bias b; `edit` may change both. */
-  matmul(x: string, name: string, edit?: (w: Float32Array, b: Float32Array, out: number) => void): { y: string; bias: Float32Array } {
+  matmul(
+    x: string, name: string, edit?: (w: Float32Array, b: Float32Array, out: number) => void,
+  ): { y: string; bias: Float32Array } {
     const wt = this.tensor(`${name}.weight`), bias = this.tensor(`${name}.bias`).slice();
     const out = bias.length, inp = wt.length / out;
     const w = new Float32Array(inp * out);
@@ -73,12 +75,14 @@ export function conditioningGraph(model: LoadedModel): Uint8Array {
   const t = g.linear(g.silu(g.linear('fourier', 't_embed.0')), 't_embed.2');
   const c = g.one('Add', [t, g.linear('labels', 'y_embed')]);
   g.nodes.push({ op: 'Identity', inputs: [g.silu(c)], outputs: ['silu_c'] });
-  return g.graph('conditioning', [{ name: 'fourier', dims: ['B', a.fourier_dim] }, { name: 'labels', dims: ['B', Math.max(a.label_dim, 1)] }],
+  return g.graph('conditioning',
+    [{ name: 'fourier', dims: ['B', a.fourier_dim] }, { name: 'labels', dims: ['B', Math.max(a.label_dim, 1)] }],
     [{ name: 'silu_c', dims: ['B', a.d] }]);
 }
 
 /** Brick input channels: F_prev (above the first brick), c_in·x, row, col. */
-export const brickInputChannels = (k: number, a: Pick<Architecture, 'channels'>) => (k === 0 ? 0 : a.channels) + a.channels + 2;
+export const brickInputChannels = (k: number, a: Pick<Architecture, 'channels'>) =>
+  (k === 0 ? 0 : a.channels) + a.channels + 2;
 
 /**
  * Brick k: patches [B, R, T, Cin·p²] (B network images, R regions each, T tokens per region) and
@@ -97,8 +101,10 @@ export function brickGraph(model: LoadedModel, k: number): Uint8Array {
   const gelu = (x: string) => g.one('Gelu', [x], { approximate: 'tanh' });
   /** adaLN: `parts` vectors [B, 1, 1, d] from SiLU(c); the scales come out as (1 + scale). */
   const adaln = (label: string, parts: number, scaleAt: number[]) => {
-    const mod = g.linear('silu_c', label, (_, b) => scaleAt.forEach((s) => { for (let i = 0; i < d; i++) b[s * d + i] += 1; }));
-    const perImage = g.ints(`${label}.shape`, [-1, 1, 1, parts * d]); // [B, 1, 1, ·]: broadcast over regions and tokens
+    const mod = g.linear('silu_c', label, (_, b) =>
+      scaleAt.forEach((s) => { for (let i = 0; i < d; i++) b[s * d + i] += 1; }));
+    // [B, 1, 1, ·]: broadcast over regions and tokens
+    const perImage = g.ints(`${label}.shape`, [-1, 1, 1, parts * d]);
     return g.op('Split', [g.one('Reshape', [mod, perImage])], { axis: -1, num_outputs: parts }, parts);
   };
 
@@ -118,7 +124,9 @@ export function brickGraph(model: LoadedModel, k: number): Uint8Array {
       for (let i = 0; i < w.length; i++) if (i % out < d) w[i] *= s;
       for (let i = 0; i < d; i++) bias[i] *= s;
     });
-    const split = g.op('Split', [g.one('Transpose', [g.one('Reshape', [qkv, qkvShape])], { perm: [2, 0, 3, 1, 4] })], { axis: 0, num_outputs: 3 }, 3);
+    const split = g.op('Split',
+      [g.one('Transpose', [g.one('Reshape', [qkv, qkvShape])], { perm: [2, 0, 3, 1, 4] })],
+      { axis: 0, num_outputs: 3 }, 3);
     const kT = g.one('Transpose', [split[1]], { perm: [0, 1, 2, 4, 3] });
     const att = g.one('Softmax', [g.one('MatMul', [split[0], kT])], { axis: -1 });
     const heads_ = g.one('Transpose', [g.one('MatMul', [att, split[2]])], { perm: [0, 1, 3, 2, 4] });

@@ -6,7 +6,8 @@ export const CPU_ENGINE_FILES = /\/assets\/(worker|ort)[^/]*\.(js|mjs|wasm)$/;
 
 /** The engine's files this context has loaded (a worker's performance entries). */
 export function loadedEngineFiles(): string[] {
-  return performance.getEntriesByType('resource').map((e) => e.name).filter((u) => CPU_ENGINE_FILES.test(new URL(u).pathname));
+  return performance.getEntriesByType('resource').map((e) => e.name)
+    .filter((u) => CPU_ENGINE_FILES.test(new URL(u).pathname));
 }
 
 /** Stores the engine's files (just loaded: from the HTTP cache) where the service worker looks for them. */

@@ -176,6 +176,8 @@ export function encodeModel(g: OnnxGraph): Uint8Array {
     g.outputs.forEach((v) => graph.message(12, (m) => valueInfo(m, v)));
   });
   w.message(8, (op) => op.int(2, g.opset)); // default domain
-  if (g.nodes.some((n) => n.domain === 'com.microsoft')) w.message(8, (op) => { op.string(1, 'com.microsoft'); op.int(2, 1); });
+  if (g.nodes.some((n) => n.domain === 'com.microsoft')) {
+    w.message(8, (op) => { op.string(1, 'com.microsoft'); op.int(2, 1); });
+  }
   return w.finish();
 }

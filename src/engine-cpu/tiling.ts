@@ -26,7 +26,8 @@ export function tileMap(height: number, width: number, region: number, patch: nu
         for (let tx = 0; tx < g; tx++) {
           for (let py = 0; py < patch; py++) {
             for (let px = 0; px < patch; px++) {
-              src[m++] = ((ry * region + ty * patch + py + sy) % height) * width + ((rx * region + tx * patch + px + sx) % width);
+              src[m++] = ((ry * region + ty * patch + py + sy) % height) * width +
+                ((rx * region + tx * patch + px + sx) % width);
             }
           }
         }

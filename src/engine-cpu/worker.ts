@@ -8,7 +8,9 @@ import type { FromWorker, ToWorker, WorkerError } from './protocol.ts';
 let engine: CpuEngine | undefined;
 const running = new Map<number, AbortController>();
 const post = (m: FromWorker, transfer: Transferable[] = []) => postMessage(m, { transfer });
-const asError = (e: unknown): WorkerError => ({ name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) });
+const asError = (e: unknown): WorkerError => ({
+  name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e),
+});
 
 /** Threads for the wasm backend: several when the page is cross-origin isolated (SharedArrayBuffer). */
 function threads(): number {
@@ -22,7 +24,10 @@ async function init(m: Extract<ToWorker, { type: 'init' }>): Promise<void> {
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
     engine = await CpuEngine.create({ meta: m.meta, tensors: m.tensors }, { ort });
-    post({ type: 'ready', allocatedBytes: engine.allocatedBytes, threads: ort.env.wasm.numThreads ?? 1, crossOriginIsolated, files: loadedEngineFiles() });
+    post({
+      type: 'ready', allocatedBytes: engine.allocatedBytes, threads: ort.env.wasm.numThreads ?? 1,
+      crossOriginIsolated, files: loadedEngineFiles(),
+    });
   } catch (e) {
     post({ type: 'init-error', error: asError(e) });
   }
@@ -34,9 +39,11 @@ async function generate(m: Extract<ToWorker, { type: 'generate' }>): Promise<voi
   try {
     const result = await engine!.generate({
       ...m.options, signal: abort.signal,
-      onStep: (info) => post({ type: 'step', id: m.id, info }, info.preview ? info.preview.images.map((i) => i.buffer as ArrayBuffer) : []),
+      onStep: (info) => post({ type: 'step', id: m.id, info },
+        info.preview ? info.preview.images.map((i) => i.buffer as ArrayBuffer) : []),
     });
-    post({ type: 'done', id: m.id, result }, [result.raw.buffer as ArrayBuffer, ...result.images.images.map((i) => i.buffer as ArrayBuffer)]);
+    post({ type: 'done', id: m.id, result },
+      [result.raw.buffer as ArrayBuffer, ...result.images.images.map((i) => i.buffer as ArrayBuffer)]);
   } catch (e) {
     post({ type: 'error', id: m.id, error: asError(e) });
   } finally {

@@ -34,7 +34,10 @@ export interface Canvas {
 /** Floats each scratch buffer needs for a brick on this canvas. */
 export function brickScratch(spec: BrickSpec, k: number, d: number, mlpRatio: number, c: Canvas) {
   const n = tokenCount({ ...c, region: spec.region, patch: spec.patch });
-  return { n, patches: n * brickInputChannels(k) * spec.patch ** 2, tokens: n * d, hidden: n * d * Math.max(mlpRatio, 3), out: n * 3 * spec.patch ** 2 };
+  return {
+    n, patches: n * brickInputChannels(k) * spec.patch ** 2, tokens: n * d,
+    hidden: n * d * Math.max(mlpRatio, 3), out: n * 3 * spec.patch ** 2,
+  };
 }
 
 export class PreparedBrick {
@@ -62,24 +65,36 @@ export class PreparedBrick {
     const rowsPerImage = n / c.batch;
     const mods = buf.mods[k];
     const lin = (label: string, x: GPUBuffer, y: GPUBuffer, kIn: number, m: number, extra: object = {}) =>
-      prepareLinear(device, { label: `${name}.${label}`, x, y, n, k: kIn, m, w: w.get(`${name}.${label}.weight`), b: w.get(`${name}.${label}.bias`), ...extra });
+      prepareLinear(device, {
+        label: `${name}.${label}`, x, y, n, k: kIn, m,
+        w: w.get(`${name}.${label}.weight`), b: w.get(`${name}.${label}.bias`), ...extra,
+      });
     const ln = (label: string, mod: GPUBuffer, modStride: number, shiftOffset: number) =>
-      prepareLayerNorm(device, { label: `${name}.${label}`, x: buf.tokens, out: buf.normed, mod, n, d, eps, rowsPerImage, modStride, shiftOffset, scaleOffset: shiftOffset + d });
-    const gate = (mod: GPUBuffer, offset: number) => ({ epilogue: 'residual' as const, aux: mod, auxOffset: offset, auxStride: 6 * d, rowsPerImage });
+      prepareLayerNorm(device, {
+        label: `${name}.${label}`, x: buf.tokens, out: buf.normed, mod, n, d, eps, rowsPerImage,
+        modStride, shiftOffset, scaleOffset: shiftOffset + d,
+      });
+    const gate = (mod: GPUBuffer, offset: number) =>
+      ({ epilogue: 'residual' as const, aux: mod, auxOffset: offset, auxStride: 6 * d, rowsPerImage });
     for (let j = 0; j < spec.depth; j++) {
       const b = `blocks.${j}`;
       const m = mods[j]; // per image: shift1, scale1, gate1, shift2, scale2, gate2
       this.body.push(
         ln(`${b}.norm1`, m, 6 * d, 0),
         lin(`${b}.attn.qkv`, buf.normed, buf.hidden, d, 3 * d),
-        prepareAttention(device, { label: `${name}.${b}.attn`, qkv: buf.hidden, out: buf.attn, ntok: n, d, heads, seqLen: T }),
+        prepareAttention(device, {
+          label: `${name}.${b}.attn`, qkv: buf.hidden, out: buf.attn, ntok: n, d, heads, seqLen: T,
+        }),
         lin(`${b}.attn.proj`, buf.attn, buf.tokens, d, d, gate(m, 2 * d)),
         ln(`${b}.norm2`, m, 6 * d, 3 * d),
         lin(`${b}.mlp.0`, buf.normed, buf.hidden, d, mlpRatio * d, { epilogue: 'gelu' }),
         lin(`${b}.mlp.2`, buf.hidden, buf.tokens, mlpRatio * d, d, gate(m, 5 * d)),
       );
     }
-    this.body.push(ln('final.norm', mods[spec.depth], 2 * d, 0), lin('final.linear', buf.normed, buf.out, d, 3 * spec.patch ** 2));
+    this.body.push(
+      ln('final.norm', mods[spec.depth], 2 * d, 0),
+      lin('final.linear', buf.normed, buf.out, d, 3 * spec.patch ** 2),
+    );
     this.fold = preparePatchFold(device, { label: `${name}.fold`, ...tiling, y: buf.out, out: buf.outputs[k] });
   }
 
@@ -93,7 +108,8 @@ export class PreparedBrick {
         label: `${name}.patch${typeof prev === 'number' ? `<${prev}` : `:${prev}`}`,
         batch: c.batch, height: c.height, width: c.width, region: spec.region, patch: spec.patch,
         prev: typeof prev === 'number' ? 'read' : prev, fprev: typeof prev === 'number' ? buf.outputs[prev] : undefined,
-        x: buf.x, xImages: c.xImages, coef: buf.coef, cinOffset: EDM_COEF.cIn, cinStride: EDM_COEF.stride, out: buf.patches,
+        x: buf.x, xImages: c.xImages, coef: buf.coef, cinOffset: EDM_COEF.cIn, cinStride: EDM_COEF.stride,
+        out: buf.patches,
         d, w1: w.get(`${name}.patch.0.weight`), b1: w.get(`${name}.patch.0.bias`),
         w2: w.get(`${name}.patch.2.weight`), b2: w.get(`${name}.patch.2.bias`), pos: w.pos[k],
         hidden: buf.normed, tokens: buf.tokens,

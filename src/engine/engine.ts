@@ -27,7 +27,9 @@ export class LegoEngine {
   private constructor(readonly ctx: GpuContext, readonly model: LoadedModel) {
     this.weights = new GpuWeights(ctx.device, model);
     this.settings = model.meta.architecture.bricks.map(() => ({ enabled: true, skip: null }));
-    this.timer = ctx.device.features.has('timestamp-query') ? new BrickTimer(ctx.device, this.arch.bricks.length) : null;
+    this.timer = ctx.device.features.has('timestamp-query')
+      ? new BrickTimer(ctx.device, this.arch.bricks.length)
+      : null;
     ctx.lost.then((e) => (this.lostError = e));
   }
 
@@ -37,7 +39,11 @@ export class LegoEngine {
     ctx.device.pushErrorScope('out-of-memory');
     const engine = new LegoEngine(ctx, model);
     const oom = await ctx.device.popErrorScope();
-    if (oom) throw new Error(`not enough GPU memory for the model's weights (${(engine.weights.bytes / 2 ** 20).toFixed(1)} MiB): ${oom.message}`);
+    if (oom) {
+      throw new Error(
+        `not enough GPU memory for the model's weights (${(engine.weights.bytes / 2 ** 20).toFixed(1)} MiB): ` +
+        oom.message);
+    }
     return engine;
   }
 
@@ -72,7 +78,8 @@ export class LegoEngine {
 
   private getPlan(key: PlanKey): Plan {
     const p = this.plan;
-    if (p && p.key.width === key.width && p.key.height === key.height && p.key.batch === key.batch && p.key.guided === key.guided) return p;
+    if (p && p.key.width === key.width && p.key.height === key.height &&
+      p.key.batch === key.batch && p.key.guided === key.guided) return p;
     p?.destroy();
     this.plan = null;
     this.plan = new Plan(this.ctx.device, this.arch, this.weights, key);
@@ -113,7 +120,9 @@ export class LegoEngine {
 
     const evaluate = (i: number, sigma: number, input: 'x' | 'x_next', kind: StepKind) => {
       const active = activeBricks(this.settings, i, o.steps);
-      if (!active.length) throw new InvalidOptionsError(`no brick is active at step ${i + 1}: every step needs at least one brick`);
+      if (!active.length) {
+        throw new InvalidOptionsError(`no brick is active at step ${i + 1}: every step needs at least one brick`);
+      }
       plan.writeCoefficients(edmCoefTable(new Float32Array(Bt).fill(sigma), edm.sigma_data));
       setStepTimes(device.queue, plan.stepOps[kind], t[i], t[i + 1]);
       const enc = device.createCommandEncoder({ label: `step${i}.${input}` });
@@ -133,14 +142,19 @@ export class LegoEngine {
       const active = evaluate(i, t[i], 'x', heun ? 'heun-predict' : 'euler');
       if (heun) evaluate(i, t[i + 1], 'x_next', 'heun-correct');
       await this.settle();
-      const preview = o.preview ? toImages(await readFloat32(device, plan.denoised, B * plan.perImage), B, o.width, o.height) : undefined;
+      const preview = o.preview
+        ? toImages(await readFloat32(device, plan.denoised, B * plan.perImage), B, o.width, o.height)
+        : undefined;
       const x = o.traceX ? await readFloat32(device, plan.x, B * plan.perImage) : undefined;
       stepMs.push(performance.now() - t0);
       o.onStep?.({ step: i + 1, steps: o.steps, sigma: t[i], ms: stepMs[i], active, preview, x });
     }
     const raw = await readFloat32(device, plan.x, B * plan.perImage);
     const brickMs = this.timer ? await this.timer.read() : undefined;
-    return { images: toImages(raw, B, o.width, o.height), raw, totalMs: performance.now() - start, stepMs, evaluations, dispatches, brickMs };
+    return {
+      images: toImages(raw, B, o.width, o.height), raw, totalMs: performance.now() - start,
+      stepMs, evaluations, dispatches, brickMs,
+    };
   }
 
   /**

@@ -5,7 +5,9 @@ import type { Architecture } from '../model/format.ts';
 import { prepareFourier, prepareSilu } from '../kernels/conditioning.ts';
 import { prepareLinear } from '../kernels/linear.ts';
 import { encodeOp, type KernelOp } from '../kernels/op.ts';
-import { EDM_COEF, prepareDenoise, setGuidance, prepareEulerStep, prepareHeunCorrect, prepareHeunPredict } from '../kernels/sampler.ts';
+import {
+  EDM_COEF, prepareDenoise, setGuidance, prepareEulerStep, prepareHeunCorrect, prepareHeunPredict,
+} from '../kernels/sampler.ts';
 import { brickScratch, PreparedBrick, type BrickBuffers } from './brick.ts';
 import type { GpuWeights } from './weights.ts';
 
@@ -51,7 +53,10 @@ export class Plan {
     const most = (f: (s: (typeof scratch)[0]) => number) => Math.max(...scratch.map(f));
     const largest = most((s) => Math.max(s.patches, s.hidden, s.tokens, s.out)) * 4;
     if (largest > MAX_BINDING_BYTES) {
-      throw new CanvasTooLargeError(`a ${key.width}×${key.height} canvas with batch ${B}${key.guided ? ' and guidance' : ''} needs a ${Math.round(largest / 2 ** 20)} MiB buffer, over the ${MAX_BINDING_BYTES / 2 ** 20} MiB WebGPU allows per binding: use a smaller canvas or batch`);
+      throw new CanvasTooLargeError(
+        `a ${key.width}×${key.height} canvas with batch ${B}${key.guided ? ' and guidance' : ''} ` +
+        `needs a ${Math.round(largest / 2 ** 20)} MiB buffer, over the ${MAX_BINDING_BYTES / 2 ** 20} MiB ` +
+        'WebGPU allows per binding: use a smaller canvas or batch');
     }
     const buf = (label: string, floats: number) => {
       const b = createStorageBuffer(device, label, floats);
@@ -71,7 +76,10 @@ export class Plan {
     const c = buf('cond.c', Bt * d), siluC = buf('cond.silu_c', Bt * d);
     const shared: BrickBuffers = {
       x: this.netX, coef: this.coef,
-      mods: bricks.map((b, k) => [...Array.from({ length: b.depth }, (_, j) => buf(`bricks.${k}.blocks.${j}.adaln.out`, Bt * 6 * d)), buf(`bricks.${k}.final.adaln.out`, Bt * 2 * d)]),
+      mods: bricks.map((b, k) => [
+        ...Array.from({ length: b.depth }, (_, j) => buf(`bricks.${k}.blocks.${j}.adaln.out`, Bt * 6 * d)),
+        buf(`bricks.${k}.final.adaln.out`, Bt * 2 * d),
+      ]),
       outputs: bricks.map((_, k) => buf(`bricks.${k}.F`, Bt * img)),
       patches: buf('brick.patches', most((s) => s.patches)),
       tokens: buf('brick.tokens', most((s) => s.tokens)),
@@ -81,10 +89,15 @@ export class Plan {
       out: buf('brick.out', most((s) => s.out)),
     };
     const lin = (name: string, x: GPUBuffer, y: GPUBuffer, k: number, m: number, epilogue?: 'add') =>
-      prepareLinear(device, { label: name, x, y, n: Bt, k, m, w: w.get(`${name}.weight`), b: w.get(`${name}.bias`), epilogue });
+      prepareLinear(device, {
+        label: name, x, y, n: Bt, k, m, w: w.get(`${name}.weight`), b: w.get(`${name}.bias`), epilogue,
+      });
     // c = Linear(SiLU(Linear(fourier(c_noise)))) + Linear(labels); every adaLN reads SiLU(c)
     this.condOps = [
-      prepareFourier(device, { label: 'cond.fourier', coef: this.coef, coefOffset: EDM_COEF.cNoise, coefStride: EDM_COEF.stride, out: emb, batch: Bt, dim: arch.fourier_dim }),
+      prepareFourier(device, {
+        label: 'cond.fourier', coef: this.coef, coefOffset: EDM_COEF.cNoise, coefStride: EDM_COEF.stride,
+        out: emb, batch: Bt, dim: arch.fourier_dim,
+      }),
       lin('t_embed.0', emb, t0, arch.fourier_dim, d),
       prepareSilu(device, { label: 'cond.t_silu', x: t0, out: t1, count: Bt * d }),
       lin('y_embed', this.labels, c, arch.label_dim, d),
@@ -92,8 +105,11 @@ export class Plan {
       prepareSilu(device, { label: 'cond.silu_c', x: c, out: siluC, count: Bt * d }),
     ];
     this.adaln = bricks.map((b, k) => shared.mods[k].map((out, j) =>
-      j < b.depth ? lin(`bricks.${k}.blocks.${j}.adaln`, siluC, out, d, 6 * d) : lin(`bricks.${k}.final.adaln`, siluC, out, d, 2 * d)));
-    this.bricks = bricks.map((spec, k) => new PreparedBrick(device, k, spec, w, shared, canvas, d, heads, mlp, arch.layernorm_eps));
+      j < b.depth
+        ? lin(`bricks.${k}.blocks.${j}.adaln`, siluC, out, d, 6 * d)
+        : lin(`bricks.${k}.final.adaln`, siluC, out, d, 2 * d)));
+    this.bricks = bricks.map((spec, k) =>
+      new PreparedBrick(device, k, spec, w, shared, canvas, d, heads, mlp, arch.layernorm_eps));
     this.denoiseOps = bricks.map((_, k) => prepareDenoise(device, {
       label: `denoise<${k}`, f: shared.outputs[k], x: this.netX, coef: this.coef, out: this.denoised,
       batch: B, perImage: img, guidance: key.guided ? 1 : undefined,
@@ -101,8 +117,12 @@ export class Plan {
     const step = { count: B * img, t: 1, tNext: 0.5 };
     this.stepOps = {
       euler: prepareEulerStep(device, { ...step, label: 'euler', x: this.x, denoised: this.denoised }),
-      'heun-predict': prepareHeunPredict(device, { ...step, label: 'heun.predict', x: this.x, denoised: this.denoised, deriv, xNext: this.xNext }),
-      'heun-correct': prepareHeunCorrect(device, { ...step, label: 'heun.correct', x: this.x, xNext: this.xNext, denoised: this.denoised, deriv }),
+      'heun-predict': prepareHeunPredict(device, {
+        ...step, label: 'heun.predict', x: this.x, denoised: this.denoised, deriv, xNext: this.xNext,
+      }),
+      'heun-correct': prepareHeunCorrect(device, {
+        ...step, label: 'heun.correct', x: this.x, xNext: this.xNext, denoised: this.denoised, deriv,
+      }),
     };
     this.bytes = this.buffers.reduce((s, b) => s + b.size, 0);
   }

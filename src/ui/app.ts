@@ -17,7 +17,10 @@ import './prompt-box.ts';
 @customElement('lego-app')
 export class LegoApp extends LitElement {
   static override styles = css`
-    :host { display: block; font: 15px/1.4 system-ui, sans-serif; margin: 0 auto; padding: 1rem; max-width: 72rem; color: #222; }
+    :host {
+      display: block; font: 15px/1.4 system-ui, sans-serif;
+      margin: 0 auto; padding: 1rem; max-width: 72rem; color: #222;
+    }
     h1 { font-size: 1.4rem; margin: 0 0 0.5rem; }
     h2 { font-size: 1.05rem; margin: 0.75rem 0 0.4rem; }
     main { display: grid; grid-template-columns: minmax(18rem, 26rem) 1fr; gap: 1.5rem; }
@@ -77,15 +80,18 @@ export class LegoApp extends LitElement {
     const stepMs = s.run?.stepMs ?? [];
     return html`
       <h1>LEGO Diffusion on WebGPU</h1>
-      <notice-list .notices=${s.notices} @dismiss=${(e: CustomEvent<{ id: string }>) => s.dismiss(e.detail.id)}></notice-list>
-      <model-status .phase=${s.phase} .meta=${meta} .download=${s.download} .storage=${s.storage} .modelUrl=${s.modelUrl}
+      <notice-list .notices=${s.notices}
+        @dismiss=${(e: CustomEvent<{ id: string }>) => s.dismiss(e.detail.id)}></notice-list>
+      <model-status .phase=${s.phase} .meta=${meta} .download=${s.download}
+        .storage=${s.storage} .modelUrl=${s.modelUrl}
         .adapter=${s.gpu?.adapterName ?? ''} .gpuBytes=${s.engine?.allocatedBytes ?? 0}
         .engineInfo=${s.engineInfo} .engineChoice=${this.settings.engine} ?switchDisabled=${running}
         @remove-cache=${() => void s.removeCache()} @engine-change=${this.onEngine}></model-status>
       <main @settings-change=${this.onSettings}>
         <section>
           <h2>Prompt</h2>
-          <prompt-box .vocab=${meta?.labels.vocab ?? []} .stopWords=${(meta?.labels as { stop_words?: string[] })?.stop_words ?? []}
+          <prompt-box .vocab=${meta?.labels.vocab ?? []}
+            .stopWords=${(meta?.labels as { stop_words?: string[] })?.stop_words ?? []}
             .value=${this.settings.prompt} ?disabled=${running || !meta}></prompt-box>
           <h2>Settings</h2>
           <gen-controls .settings=${this.settings} .meta=${meta} ?disabled=${running}></gen-controls>
@@ -98,16 +104,24 @@ export class LegoApp extends LitElement {
           <div class="actions">
             ${running
               ? html`<button data-testid="cancel" @click=${() => s.cancel()}>Cancel</button>`
-              : html`<button data-testid="generate" ?disabled=${s.phase !== 'ready'} @click=${this.generate}>Generate</button>`}
-            <a class="share" href=${location.href} title="These settings and seed reproduce the result">Link to these settings</a>
+              : html`<button data-testid="generate" ?disabled=${s.phase !== 'ready'}
+                  @click=${this.generate}>Generate</button>`}
+            <a class="share" href=${location.href}
+              title="These settings and seed reproduce the result">Link to these settings</a>
           </div>
           <progress-view .run=${s.run} ?running=${running}></progress-view>
-          ${running || !result ? html`<image-grid data-testid="preview" heading="Denoised estimate (live)" .batch=${s.preview}></image-grid>` : nothing}
-          ${result && !running ? html`<image-grid data-testid="results" heading="Results (seed ${result.settings.seed})" downloads
+          ${running || !result
+            ? html`<image-grid data-testid="preview" heading="Denoised estimate (live)"
+              .batch=${s.preview}></image-grid>`
+            : nothing}
+          ${result && !running ? html`<image-grid data-testid="results"
+            heading="Results (seed ${result.settings.seed})" downloads
             filename="lego-${result.settings.seed}" .batch=${result.images}></image-grid>` : nothing}
         </section>
       </main>
-      ${meta ? html`<data-credits .styleNames=${meta.labels.styles} .info=${meta.style_info ?? {}}></data-credits>` : nothing}`;
+      ${meta
+        ? html`<data-credits .styleNames=${meta.labels.styles} .info=${meta.style_info ?? {}}></data-credits>`
+        : nothing}`;
   }
 }
 

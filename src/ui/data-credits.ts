@@ -7,7 +7,10 @@ import type { StyleInfo } from '../model/format.ts';
 @customElement('data-credits')
 export class DataCredits extends LitElement {
   static override styles = css`
-    :host { display: block; font-size: 0.8rem; color: #555; margin-top: 1.5rem; border-top: 1px solid #ddd; padding-top: 0.5rem; }
+    :host {
+      display: block; font-size: 0.8rem; color: #555;
+      margin-top: 1.5rem; border-top: 1px solid #ddd; padding-top: 0.5rem;
+    }
     ul { margin: 0.25rem 0 0; padding-left: 1.2rem; }
   `;
 

@@ -20,7 +20,8 @@ export class ModelStatus extends LitElement {
 
   @property() phase: Phase = 'starting';
   @property({ attribute: false }) meta?: ModelJson;
-  @property({ attribute: false }) download = { loaded: 0, total: 0, from: undefined as 'cache' | 'network' | undefined };
+  @property({ attribute: false })
+  download = { loaded: 0, total: 0, from: undefined as 'cache' | 'network' | undefined };
   @property({ attribute: false }) storage?: StorageInfo;
   @property() adapter = '';
   @property({ type: Number }) gpuBytes = 0;
@@ -36,10 +37,17 @@ export class ModelStatus extends LitElement {
 
   private engineLine() {
     const i = this.engineInfo;
-    const name = !i ? 'choosing…' : i.kind === 'webgpu' ? 'WebGPU (your GPU)' : `CPU (WebAssembly${i.threads ? `, ${i.threads} thread${i.threads > 1 ? 's' : ''}` : ''})`;
-    return html`<span data-testid="engine" data-kind=${i?.kind ?? ''}>${name}</span>${i ? html` <span data-testid="engine-reason">— ${i.reason}</span>` : nothing}
-      <select data-testid="engine-choice" aria-label="Engine" ?disabled=${this.switchDisabled} @change=${this.chooseEngine}>
-        ${(['auto', 'webgpu', 'cpu'] as const).map((c) => html`<option value=${c} ?selected=${c === this.engineChoice}>${c === 'auto' ? 'Automatic' : c === 'webgpu' ? 'WebGPU' : 'CPU'}</option>`)}
+    const name = !i ? 'choosing…'
+      : i.kind === 'webgpu' ? 'WebGPU (your GPU)'
+      : `CPU (WebAssembly${i.threads ? `, ${i.threads} thread${i.threads > 1 ? 's' : ''}` : ''})`;
+    return html`<span data-testid="engine" data-kind=${i?.kind ?? ''}>${name}</span>${i
+      ? html` <span data-testid="engine-reason">— ${i.reason}</span>`
+      : nothing}
+      <select data-testid="engine-choice" aria-label="Engine" ?disabled=${this.switchDisabled}
+        @change=${this.chooseEngine}>
+        ${(['auto', 'webgpu', 'cpu'] as const).map((c) => html`<option value=${c}
+          ?selected=${c === this.engineChoice}>${
+            c === 'auto' ? 'Automatic' : c === 'webgpu' ? 'WebGPU' : 'CPU'}</option>`)}
       </select>`;
   }
 
@@ -51,24 +59,38 @@ export class ModelStatus extends LitElement {
     const { loaded, total, from } = this.download;
     if (this.phase === 'starting') return html`Starting the engine…`;
     if (this.phase === 'downloading') {
-      return html`Loading the model from ${this.modelUrl}… <progress data-testid="download-progress" max=${total || 1} value=${loaded}></progress> ${bytes(loaded)} / ${bytes(total)}`;
+      return html`Loading the model from ${this.modelUrl}… <progress data-testid="download-progress"
+        max=${total || 1} value=${loaded}></progress> ${bytes(loaded)} / ${bytes(total)}`;
     }
-    if (from === 'cache') return html`<span data-testid="weights-source">Weights loaded from this browser's offline copy (no download).</span>`;
-    if (from === 'network') return html`<span data-testid="weights-source">Weights downloaded (${bytes(loaded)}) and checked (SHA-256).</span>`;
+    if (from === 'cache') {
+      return html`<span
+        data-testid="weights-source">Weights loaded from this browser's offline copy (no download).</span>`;
+    }
+    if (from === 'network') {
+      return html`<span
+        data-testid="weights-source">Weights downloaded (${bytes(loaded)}) and checked (SHA-256).</span>`;
+    }
     return nothing;
   }
 
   override render() {
     const m = this.meta, cached = m && this.storage?.models.some((c) => c.name === m.name);
-    const usage = this.storage?.usage != null ? `${bytes(this.storage.usage)} of ${bytes(this.storage.quota)} available to this site` : 'unknown';
+    const usage = this.storage?.usage != null
+      ? `${bytes(this.storage.usage)} of ${bytes(this.storage.quota)} available to this site`
+      : 'unknown';
     return html`
       <div>${this.downloadLine()}</div>
       <dl>
         <dt>Engine</dt><dd>${this.engineLine()}</dd>
-        ${this.adapter ? html`<dt>GPU</dt><dd data-testid="adapter">${this.adapter}${this.gpuBytes ? ` · ${bytes(this.gpuBytes)} allocated` : ''}</dd>` : nothing}
-        ${m ? html`<dt>Model</dt><dd>${m.name}: ${(m.param_count / 1e6).toFixed(2)} M parameters, ${m.architecture.bricks.length} bricks${m.training ? `, trained on ${count(m.training.images_seen)} images` : ''}</dd>` : nothing}
-        <dt>Storage</dt><dd data-testid="storage">${usage}${m ? (cached ? ' · model saved for offline use' : ' · model not saved offline') : ''}
-          ${cached ? html`<button data-testid="remove-cache" @click=${this.removeCache}>Remove cached model</button>` : nothing}</dd>
+        ${this.adapter ? html`<dt>GPU</dt><dd data-testid="adapter">${this.adapter}${
+          this.gpuBytes ? ` · ${bytes(this.gpuBytes)} allocated` : ''}</dd>` : nothing}
+        ${m ? html`<dt>Model</dt><dd>${m.name}: ${(m.param_count / 1e6).toFixed(2)} M parameters, ${
+          m.architecture.bricks.length} bricks${
+          m.training ? `, trained on ${count(m.training.images_seen)} images` : ''}</dd>` : nothing}
+        <dt>Storage</dt><dd data-testid="storage">${usage}${
+          m ? (cached ? ' · model saved for offline use' : ' · model not saved offline') : ''}
+          ${cached ? html`<button data-testid="remove-cache"
+            @click=${this.removeCache}>Remove cached model</button>` : nothing}</dd>
       </dl>`;
   }
 }

@@ -14,17 +14,23 @@ export interface Notice {
 /** What to do to get WebGPU in this browser (from its user-agent string). */
 export function webgpuHelp(ua: string, secure: boolean): string[] {
   const steps: string[] = [];
-  if (!secure) steps.push('Open this page over https:// (or from localhost): browsers only offer WebGPU to secure pages.');
+  if (!secure) {
+    steps.push('Open this page over https:// (or from localhost): browsers only offer WebGPU to secure pages.');
+  }
   if (/Firefox\//.test(ua)) {
-    steps.push('Firefox: update to Firefox 141 or newer on Windows (145+ on macOS), or in about:config set dom.webgpu.enabled to true; Firefox Nightly has it on every platform.');
+    steps.push('Firefox: update to Firefox 141 or newer on Windows (145+ on macOS), ' +
+      'or in about:config set dom.webgpu.enabled to true; Firefox Nightly has it on every platform.');
   } else if (/Edg\//.test(ua) || /Chrome\//.test(ua)) {
     steps.push('Chrome / Edge: update to version 113 or newer.');
     if (/Linux|X11|CrOS/.test(ua) && !/Android/.test(ua)) {
-      steps.push('On Linux, enable chrome://flags/#enable-unsafe-webgpu and chrome://flags/#enable-vulkan, then restart the browser.');
+      steps.push('On Linux, enable chrome://flags/#enable-unsafe-webgpu and chrome://flags/#enable-vulkan, ' +
+        'then restart the browser.');
     }
-    steps.push('Check chrome://gpu: "WebGPU: Hardware accelerated" should be listed; a blocklisted GPU or disabled hardware acceleration (Settings → System) turns it off.');
+    steps.push('Check chrome://gpu: "WebGPU: Hardware accelerated" should be listed; ' +
+      'a blocklisted GPU or disabled hardware acceleration (Settings → System) turns it off.');
   } else if (/Safari\//.test(ua)) {
-    steps.push('Safari: update to Safari 26 (macOS Tahoe / iOS 26) or newer; on Safari 17–18 enable WebGPU under Develop → Feature Flags.');
+    steps.push('Safari: update to Safari 26 (macOS Tahoe / iOS 26) or newer; ' +
+      'on Safari 17–18 enable WebGPU under Develop → Feature Flags.');
   } else {
     steps.push('Use a recent Chrome, Edge or Safari, or Firefox with WebGPU enabled.');
   }
@@ -39,19 +45,31 @@ const env = () => ({
 /** Turns any error into a notice. */
 export function describeError(e: unknown): Notice {
   if (e instanceof NoWebGPUError) {
-    return { id: 'gpu', level: 'error', title: 'This browser has no WebGPU', text: 'The image generator runs on your GPU through WebGPU, which this browser does not offer.', steps: webgpuHelp(env().ua, env().secure) };
+    return {
+      id: 'gpu', level: 'error', title: 'This browser has no WebGPU',
+      text: 'The image generator runs on your GPU through WebGPU, which this browser does not offer.',
+      steps: webgpuHelp(env().ua, env().secure),
+    };
   }
   if (e instanceof NoAdapterError) {
-    return { id: 'gpu', level: 'error', title: 'No GPU available to WebGPU', text: e.message, steps: webgpuHelp(env().ua, env().secure) };
+    return {
+      id: 'gpu', level: 'error', title: 'No GPU available to WebGPU', text: e.message,
+      steps: webgpuHelp(env().ua, env().secure),
+    };
   }
   if (e instanceof DeviceLostError) {
-    return { id: 'lost', level: 'warning', title: 'The GPU was reset', text: `${e.message}. Starting a new GPU device…` };
+    return {
+      id: 'lost', level: 'warning', title: 'The GPU was reset', text: `${e.message}. Starting a new GPU device…`,
+    };
   }
   if (e instanceof ModelLoadError) {
     return { id: 'model', level: 'error', title: 'The model could not be loaded', text: e.message };
   }
   if (e instanceof UnknownWordError) {
-    return { id: 'prompt', level: 'error', title: 'Some words of the prompt are unknown', text: `${e.message}. Remove or replace them.` };
+    return {
+      id: 'prompt', level: 'error', title: 'Some words of the prompt are unknown',
+      text: `${e.message}. Remove or replace them.`,
+    };
   }
   const err = e instanceof Error ? e : new Error(String(e));
   return { id: 'error', level: 'error', title: 'Something went wrong', text: `${err.name}: ${err.message}` };
@@ -62,16 +80,19 @@ export const fallbackAdapterNotice = (name: string, usingCpu: boolean): Notice =
   id: 'slow', level: 'info', title: 'Software GPU: running the CPU engine instead',
   text: `WebGPU only offers ${name}, a software adapter that emulates a GPU on the CPU and is slow. ` +
     'The page runs the CPU engine instead (WebAssembly, many times faster than the emulated GPU). ' +
-    'Enable hardware acceleration in the browser, or use a machine with a GPU, for full speed; choose "WebGPU" under Engine to compare.',
+    'Enable hardware acceleration in the browser, or use a machine with a GPU, for full speed; ' +
+    'choose "WebGPU" under Engine to compare.',
 } : {
   id: 'slow', level: 'warning', title: 'Running on a software GPU',
   text: `WebGPU is using ${name}, a software adapter that runs on the CPU: generation works but is slow. ` +
-    'Choose "CPU" under Engine for the CPU engine (many times faster than the emulated GPU), enable hardware acceleration in the browser, or use a machine with a GPU.',
+    'Choose "CPU" under Engine for the CPU engine (many times faster than the emulated GPU), ' +
+    'enable hardware acceleration in the browser, or use a machine with a GPU.',
 };
 
 /** WebGPU is missing or has no adapter: the page runs the CPU engine. */
 export const noWebgpuNotice = (why: string): Notice => ({
   id: 'engine', level: 'info', title: 'No WebGPU: running the CPU engine',
-  text: `${why}, so the page generates with the CPU engine (WebAssembly): a few seconds per image instead of a fraction of one. ` +
+  text: `${why}, so the page generates with the CPU engine (WebAssembly): ` +
+    'a few seconds per image instead of a fraction of one. ' +
     'For GPU speed, use a browser with WebGPU on a machine with a GPU.',
 });

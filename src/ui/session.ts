@@ -113,11 +113,15 @@ export class Session implements ReactiveController {
     if (gpu.isFallback && this.choice === 'auto') {
       this.gpu = undefined; // before destroy(): not a loss to recover from
       gpu.device.destroy();
-      this.engineInfo = { kind: 'cpu', reason: `WebGPU only offers a software adapter (${gpu.adapterName}), slower than the CPU engine` };
+      this.engineInfo = {
+        kind: 'cpu', reason: `WebGPU only offers a software adapter (${gpu.adapterName}), slower than the CPU engine`,
+      };
       this.notify(fallbackAdapterNotice(gpu.adapterName, true));
       return;
     }
-    this.engineInfo = { kind: 'webgpu', reason: this.choice === 'webgpu' ? 'chosen on this page' : 'hardware GPU adapter' };
+    this.engineInfo = {
+      kind: 'webgpu', reason: this.choice === 'webgpu' ? 'chosen on this page' : 'hardware GPU adapter',
+    };
   }
 
   private async start(): Promise<void> {
@@ -206,13 +210,19 @@ export class Session implements ReactiveController {
       engine?.destroy();
     } catch { /* the device is gone already */ }
     if (this.losses.length > 3) {
-      this.fail(new Error(`the GPU device was lost ${this.losses.length} times in a minute (${err.message}). Reload the page; try a smaller canvas or batch.`));
+      this.fail(new Error(`the GPU device was lost ${this.losses.length} times in a minute (${err.message}). ` +
+        'Reload the page; try a smaller canvas or batch.'));
       return;
     }
     try {
       await this.openDevice();
       await this.ensureEngine(); // without a model yet, start() builds it when the model is in
-      if (this.engine) this.notify({ id: 'lost', level: 'info', title: 'Recovered from a GPU reset', text: 'A new GPU device is running from the weights already in memory. Press Generate to run again.' });
+      if (this.engine) {
+        this.notify({
+          id: 'lost', level: 'info', title: 'Recovered from a GPU reset',
+          text: 'A new GPU device is running from the weights already in memory. Press Generate to run again.',
+        });
+      }
     } catch (e) {
       this.fail(e);
     }
@@ -232,7 +242,9 @@ export class Session implements ReactiveController {
     const abort = (this.abort = new AbortController());
     this.phase = 'running';
     this.preview = undefined;
-    const run: RunState = (this.run = { step: 0, steps: s.steps, stepMs: [], active: [], everyBrick: true, startedAt: performance.now() });
+    const run: RunState = (this.run = {
+      step: 0, steps: s.steps, stepMs: [], active: [], everyBrick: true, startedAt: performance.now(),
+    });
     this.update();
     try {
       const res = await engine.generate({
@@ -246,7 +258,11 @@ export class Session implements ReactiveController {
     } catch (e) {
       run.endedAt = performance.now();
       if (this.engine !== engine) return; // the device was lost; recover() reports it
-      if (isAbort(e)) this.notify({ id: 'run', level: 'info', title: 'Cancelled', text: `Stopped after step ${run.step} of ${run.steps}.` });
+      if (isAbort(e)) {
+        this.notify({
+          id: 'run', level: 'info', title: 'Cancelled', text: `Stopped after step ${run.step} of ${run.steps}.`,
+        });
+      }
       else this.notify(describeError(e));
     } finally {
       if (this.abort === abort) this.abort = undefined;
@@ -284,7 +300,12 @@ export class Session implements ReactiveController {
     if (!this.model) return;
     try {
       const n = await removeCachedModel(this.model.meta.name);
-      this.notify({ id: 'store', level: 'info', title: 'Cached model removed', text: n ? 'The model stays in memory for this visit and will be downloaded again next time.' : 'There was no saved copy.' });
+      this.notify({
+        id: 'store', level: 'info', title: 'Cached model removed',
+        text: n
+          ? 'The model stays in memory for this visit and will be downloaded again next time.'
+          : 'There was no saved copy.',
+      });
     } catch (e) {
       this.notify(describeError(e));
     }
@@ -292,4 +313,5 @@ export class Session implements ReactiveController {
   }
 }
 
-export const costKey = (s: Settings) => `${s.width}x${s.height}x${s.batch}x${s.guidance !== 1 ? 'guided' : 'unguided'}x${s.sampler}x${s.steps}`;
+export const costKey = (s: Settings) =>
+  `${s.width}x${s.height}x${s.batch}x${s.guidance !== 1 ? 'guided' : 'unguided'}x${s.sampler}x${s.steps}`;

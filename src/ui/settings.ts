@@ -103,13 +103,15 @@ export function fromQuery(search: string, base = defaultSettings()): Settings {
     height: clampInt(num('h', base.height), 0, 1 << 14, base.height),
     steps: clampInt(num('steps', base.steps), LIMITS.steps[0], LIMITS.steps[1], base.steps),
     sampler: q.get('sampler') === 'euler' ? 'euler' : q.get('sampler') === 'heun' ? 'heun' : base.sampler,
-    guidance: Math.min(LIMITS.guidance[1], Math.max(LIMITS.guidance[0], Number.isFinite(num('guidance', base.guidance)) ? num('guidance', base.guidance) : base.guidance)),
+    guidance: Math.min(LIMITS.guidance[1], Math.max(LIMITS.guidance[0],
+      Number.isFinite(num('guidance', base.guidance)) ? num('guidance', base.guidance) : base.guidance)),
     seed: clampInt(num('seed', base.seed), 0, 0xffffffff, base.seed),
     batch: clampInt(num('batch', base.batch), LIMITS.batch[0], LIMITS.batch[1], base.batch),
     category: q.get('category') || base.category,
     style: q.get('style') || base.style,
     prompt: q.get('prompt') ?? base.prompt,
-    bricks: Array.from({ length: n }, (_, k) => ({ enabled: enabled[k] !== '0', skip: parseSkipWindow(skips[k] ?? '') })),
+    bricks: Array.from({ length: n }, (_, k) =>
+      ({ enabled: enabled[k] !== '0', skip: parseSkipWindow(skips[k] ?? '') })),
     shift: q.get('shift') !== '0',
     engine: q.get('engine') === 'cpu' ? 'cpu' : q.get('engine') === 'webgpu' ? 'webgpu' : base.engine,
   };

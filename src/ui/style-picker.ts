@@ -28,7 +28,9 @@ export class StylePicker extends LitElement {
     const info = name ? this.info[name] : undefined;
     const on = name === this.value;
     return html`<label class=${on ? 'on' : ''} data-testid="style-option" data-style=${name ?? ''}
-      title=${info ? `${info.title} (${info.license})${info.preview_emoji ? `: ${info.preview_emoji}` : ''}` : name ?? 'any style'}>
+      title=${info
+        ? `${info.title} (${info.license})${info.preview_emoji ? `: ${info.preview_emoji}` : ''}`
+        : name ?? 'any style'}>
       <input type="radio" name="style" .checked=${on} ?disabled=${this.disabled}
         @change=${() => emitSettings(this, { style: name })} />
       ${info?.preview ? html`<img src=${info.preview} alt="${name}: ${info.preview_emoji ?? 'preview'}" />`
