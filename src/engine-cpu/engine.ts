@@ -211,7 +211,8 @@ export class CpuEngine implements Engine {
       }
       const preview = o.preview ? toImages(denoised, B, o.width, o.height) : undefined;
       stepMs.push(performance.now() - t0);
-      o.onStep?.({ step: i + 1, steps: o.steps, sigma: t[i], ms: stepMs[i], active, preview });
+      // x is replaced, never written in place, so the step's array can be handed out as it is
+      o.onStep?.({ step: i + 1, steps: o.steps, sigma: t[i], ms: stepMs[i], active, preview, x: o.traceX ? x : undefined });
       await yieldToEvents(); // lets brick toggles and cancels in
     }
     return {

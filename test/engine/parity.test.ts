@@ -1,9 +1,12 @@
-// The WGSL engine against the PyTorch reference (train/fixtures.py): every brick's D_k with all
+// Both engines (WGSL on WebGPU, and the CPU engine on onnxruntime-web wasm) against the PyTorch
+// reference (train/fixtures.py), with the same tolerances: every brick's D_k with all
 // bricks on, with bricks skipped and with a shifted region grid, and every step of a guided 3-step
 // Heun run; on the tiny stack (non-square 32×16 canvas of two top regions) and on official-style
 // 2/8/2-patch stacks in PG and PR order (32×32: a patch-8 brick of 4 tokens per region, a patch-2
 // whole-canvas brick of 256).
+import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CpuEngine } from '../../src/engine-cpu/engine';
 import { LegoEngine } from '../../src/engine/engine';
 import type { LoadedModel } from '../../src/model/load';
 import { allClose, diffStats } from '../../tools/close';
@@ -16,12 +19,21 @@ const ATOL = 1e-3;
 // measured 4.6e-4 on x1, 3.3e-4 on x2 and x3; the same 1e-3 absolute bound.
 const STATE_TOL = { atol: 1e-3 };
 
-describe.each(FIXTURES)('engine parity with the PyTorch reference: $name', ({ dir }) => {
-  let golden: Golden, model: LoadedModel, engine: LegoEngine;
+const ENGINES = {
+  webgpu: async (model: LoadedModel) => LegoEngine.create(await getTestGpu(), model),
+  cpu: (model: LoadedModel) => {
+    ort.env.wasm.numThreads = 1;
+    return CpuEngine.create(model, { ort });
+  },
+};
+const CASES = Object.keys(ENGINES).flatMap((engine) => FIXTURES.map((f) => ({ ...f, engine: engine as keyof typeof ENGINES })));
+
+describe.each(CASES)('$engine engine parity with the PyTorch reference: $name', ({ dir, engine: kind }) => {
+  let golden: Golden, model: LoadedModel, engine: LegoEngine | CpuEngine;
   beforeAll(async () => {
     golden = loadGolden(dir);
     model = await loadTinyModel(dir);
-    engine = await LegoEngine.create(await getTestGpu(), model);
+    engine = await ENGINES[kind](model);
     return () => engine.destroy();
   });
 
