@@ -5,7 +5,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { brickScratch } from '../engine/brick.ts';
 import { toImages } from '../engine/engine.ts';
-import { InvalidOptionsError, validateBricks, validateOptions } from '../engine/options.ts';
+import { copyBrickSettings, InvalidOptionsError, validateOptions } from '../engine/options.ts';
 import { CanvasTooLargeError, MAX_BINDING_BYTES } from '../engine/plan.ts';
 import { gaussianNoise } from '../engine/noise.ts';
 import { activeBricks, edmSigmas } from '../engine/schedule.ts';
@@ -71,8 +71,7 @@ export class CpuEngine implements Engine {
   }
 
   setBricks(bricks: BrickSetting[]): void {
-    validateBricks(bricks, this.arch);
-    this.settings = bricks.map((b) => ({ enabled: b.enabled, skip: b.skip ? [b.skip[0], b.skip[1]] : null }));
+    this.settings = copyBrickSettings(bricks, this.arch);
   }
 
   /** The WebGPU engine's checks, and the same largest activation (so both accept the same canvases). */

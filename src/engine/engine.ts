@@ -7,7 +7,7 @@ import { labelVector } from '../model/labels.ts';
 import { brickCostShares, maxRegion } from '../model/arch.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { gaussianNoise } from './noise.ts';
-import { InvalidOptionsError, validateBricks, validateOptions } from './options.ts';
+import { copyBrickSettings, InvalidOptionsError, validateOptions } from './options.ts';
 import { Plan, type PlanKey, type StepKind } from './plan.ts';
 import { BrickTimer } from './timer.ts';
 import { activeBricks, edmSigmas } from './schedule.ts';
@@ -68,8 +68,7 @@ export class LegoEngine {
 
   /** Changes which bricks run; a running generation uses it from its next network evaluation. */
   setBricks(bricks: BrickSetting[]): void {
-    validateBricks(bricks, this.arch);
-    this.settings = bricks.map((b) => ({ enabled: b.enabled, skip: b.skip ? [b.skip[0], b.skip[1]] : null }));
+    this.settings = copyBrickSettings(bricks, this.arch);
   }
 
   validate(o: GenerateOptions): void {

@@ -2,7 +2,7 @@
 // before it acquires a device, and the UI builds its sliders from the same LIMITS.
 import { maxRegion } from '../model/arch.ts';
 import type { Architecture } from '../model/format.ts';
-import type { GenerateOptions } from './types.ts';
+import type { BrickSetting, GenerateOptions } from './types.ts';
 
 export const LIMITS = { steps: [1, 64], batch: [1, 8], guidance: [0, 10], maxSide: 1024 } as const;
 
@@ -36,6 +36,13 @@ export function validateOptions(o: Checked, arch: Architecture): void {
   }
   range('seed', o.seed, [0, 0xffffffff]);
   validateBricks(o.bricks, arch);
+}
+
+/** The brick settings an engine keeps: checked against the architecture, copied so a caller's later
+ * edits cannot reach a running generation. */
+export function copyBrickSettings(bricks: BrickSetting[], arch: Architecture): BrickSetting[] {
+  validateBricks(bricks, arch);
+  return bricks.map((b) => ({ enabled: b.enabled, skip: b.skip ? [b.skip[0], b.skip[1]] : null }));
 }
 
 export function validateBricks(bricks: GenerateOptions['bricks'], arch: Architecture): void {

@@ -1,15 +1,12 @@
 // The CPU engine in the page (a Web Worker running onnxruntime-web's wasm backend): chosen when
 // WebGPU is missing, chosen over SwiftShader by default with WebGPU one click (and a URL) away,
 // its images equal to the Node engines' within 2/255, and a brick toggled mid-run changes the output.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { CpuEngine } from '../../src/engine-cpu/engine';
-import { loadModel, parseModelJson } from '../../src/model/load';
 import { maxAbsDiff } from '../../tools/close';
-import { ROOT, TINY_URL } from './harness';
+import { TINY_URL, tinyImageInNode } from './harness';
 import { appState, generate, generateTogglingBrick, waitNotice, waitPhase, type AppState } from './page';
 import { useApp } from './use-app';
 
@@ -21,23 +18,10 @@ const query = (extra: Record<string, string | number> = {}) =>
 const image = (st: AppState, i = 0) => Uint8Array.from(st.result!.images[i]);
 
 /** The CPU engine in Node (onnxruntime-web's Node build) on the same model and settings. */
-async function nodeCpuImage(): Promise<Uint8ClampedArray> {
-  const dir = join(ROOT, 'test/fixtures/tiny');
-  const meta = parseModelJson(readFileSync(join(dir, 'model.json'), 'utf8'));
-  const model = await loadModel(meta, new Uint8Array(readFileSync(join(dir, 'weights.safetensors'))));
+const nodeCpuImage = () => tinyImageInNode((model) => {
   ort.env.wasm.numThreads = 1;
-  const engine = await CpuEngine.create(model, { ort });
-  try {
-    const res = await engine.generate({
-      width: SETTINGS.w, height: SETTINGS.h, steps: SETTINGS.steps, sampler: SETTINGS.sampler, guidance: SETTINGS.guidance,
-      seed: SETTINGS.seed, batch: SETTINGS.batch, labels: { category: null, style: null, prompt: '' },
-      bricks: meta.architecture.bricks.map(() => ({ enabled: true, skip: null })), shiftTiling: true,
-    });
-    return res.images.images[0];
-  } finally {
-    engine.destroy();
-  }
-}
+  return CpuEngine.create(model, { ort });
+}, SETTINGS);
 
 const engineKind = (page: Page) => page.getByTestId('engine').getAttribute('data-kind');
 

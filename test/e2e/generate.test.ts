@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { LegoEngine } from '../../src/engine/engine';
-import { loadModel, parseModelJson } from '../../src/model/load';
+import { parseModelJson } from '../../src/model/load';
 import { maxAbsDiff } from '../../tools/close';
 import { getTestGpu } from '../gpu';
-import { ARTIFACTS, ROOT, TINY_URL } from './harness';
+import { ARTIFACTS, ROOT, TINY_URL, tinyImageInNode } from './harness';
 import { useApp } from './use-app';
 import { median } from '../../src/ui/format';
 import { generate, generateTogglingBrick, waitNotice, waitPhase, type AppState } from './page';
@@ -38,21 +38,7 @@ const TINY_DIR = join(ROOT, 'test/fixtures/tiny');
 const tiny = parseModelJson(readFileSync(join(TINY_DIR, 'model.json'), 'utf8'));
 
 /** The Node engine (Dawn on SwiftShader) on the same model and settings. */
-async function nodeImage(): Promise<Uint8ClampedArray> {
-  const dir = TINY_DIR, meta = tiny;
-  const model = await loadModel(meta, new Uint8Array(readFileSync(join(dir, 'weights.safetensors'))));
-  const engine = await LegoEngine.create(await getTestGpu(), model);
-  try {
-    const res = await engine.generate({
-      width: SETTINGS.w, height: SETTINGS.h, steps: SETTINGS.steps, sampler: SETTINGS.sampler, guidance: SETTINGS.guidance,
-      seed: SETTINGS.seed, batch: SETTINGS.batch, labels: { category: null, style: null, prompt: '' },
-      bricks: meta.architecture.bricks.map(() => ({ enabled: true, skip: null })), shiftTiling: true,
-    });
-    return res.images.images[0];
-  } finally {
-    engine.destroy();
-  }
-}
+const nodeImage = () => tinyImageInNode(async (model) => LegoEngine.create(await getTestGpu(), model), SETTINGS);
 
 let first: AppState;
 
