@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from train.card import table
 from train.dataset import EmojiData, ROOT
 from train.export import load, load_ema
 from train.images import save_grid
@@ -71,8 +72,7 @@ def run_samples(model, noise, y, steps, cfg, active_at=None, shift_at=None, batc
 
 def write_table(name, header, rows, note=""):
     OUT.mkdir(parents=True, exist_ok=True)
-    md = [f"| {' | '.join(header)} |", f"|{'---|' * len(header)}"]
-    md += [f"| {' | '.join(str(c) for c in r)} |" for r in rows]
+    md = table(header, rows)
     (OUT / f"{name}.md").write_text((note + "\n\n" if note else "") + "\n".join(md) + "\n")
     print("\n".join(md))
 
@@ -334,10 +334,11 @@ def fit(a, data, judged):
     reconstruction grid fit.png (a training emoji, then samples with its exact labels, a row per category)."""
     t0 = time.time()
     model, name, seen = load_any(a.ckpt or a.model)
-    res = {split: fit_rmse(model, data, r) for split, r in fit_rows(data).items()}
+    rows_of = fit_rows(data)
+    res = {split: fit_rmse(model, data, r) for split, r in rows_of.items()}
     names = reconstruction_grid(model, data, OUT / "fit.png", steps=a.steps, cfg=a.cfg)
     rows = [[split, k] + [f"{v:.3f}" for v in vals] for split, r in res.items() for k, vals in r.items()]
-    n = {split: len(r) for split, r in fit_rows(data).items()}
+    n = {split: len(r) for split, r in rows_of.items()}
     note = (f"Model `{name}` ({seen or 0:,} images seen). RMSE of each brick's denoiser D(x + σ·n; σ, the image's "
             f"full labels) against x, in [-1, 1] pixel units, on {n['train']} training images and the {n['held-out']} "
             f"images of held-out emoji (never trained on); 'c_skip·x' is a denoiser that has learnt nothing. "
