@@ -13,6 +13,7 @@ category half the data and teach nothing that the labels can ask for. Icons that
 or do not render, are skipped and counted per reason (train/match.py OUTCOMES) in the card.
 """
 import argparse
+import functools
 import hashlib
 import json
 import re
@@ -292,10 +293,9 @@ class EmojiData:
         path = Path(path)
         if not (path / "emoji.npz").is_file():
             raise DatasetError(f"{path}/emoji.npz not found: build it with `npm run dataset`")
-        z = np.load(path / "emoji.npz")
+        z = self._npz = np.load(path / "emoji.npz")
         self.info = json.loads((path / "emoji.json").read_text())
         self.x32 = z["x32"]
-        self.x64 = z["x64"]
         self.cat, self.style, self.words = z["cat"], z["style"], z["words"]
         if "held" not in z:
             raise DatasetError(f"{path}/emoji.npz predates the held-out split: rebuild it with `npm run dataset`")
@@ -304,6 +304,13 @@ class EmojiData:
         self.n_cat = len(self.info["categories"])
         self.n_style = len(self.info["styles"])
         self.n_words = len(self.info["vocab"])
+
+    @functools.cached_property
+    def x64(self):
+        """The 64×64 renders, read on first use: a 32×32-only copy of the data (train/gpu.sh) omits them."""
+        if "x64" not in self._npz:
+            raise DatasetError("this copy of the dataset has no 64×64 images (x64): train with --crop64 0")
+        return self._npz["x64"]
 
     @property
     def label_dim(self):
