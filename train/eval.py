@@ -393,6 +393,21 @@ def ablations(a, data, judged):
          "Ablations at equal CPU time")
 
 
+@torch.no_grad()
+def nearest_distances(x, data, batch=256):
+    """RMS pixel distance (0–255 scale) from each image in x to its nearest training image, and the same
+    for the held-out real emoji (their nearest training image is another emoji or another style of it):
+    samples much nearer than that are copies."""
+    train = images(data, data.train_rows).flatten(1)
+
+    def nearest(q):
+        q = q.clamp(-1, 1).flatten(1)
+        d = torch.cat([torch.cdist(q[i:i + batch], train).min(1).values for i in range(0, len(q), batch)])
+        return (d / math.sqrt(q.shape[1]) * 127.5).numpy()
+
+    return nearest(x), nearest(images(data, np.flatnonzero(data.held)))
+
+
 def grid(a, data, judged):
     """docs/samples.png: a row per category (in the order of model.json), with the judge's accuracy."""
     model, meta = load(a.model)
@@ -401,8 +416,11 @@ def grid(a, data, judged):
     x, secs = run_samples(model, torch.randn(len(cats), 3, 32, 32, generator=g), category_labels(data, cats), a.steps, a.cfg)
     save_grid(x, ROOT / "docs" / "samples.png", ncol=a.per_class)
     s = judged.score(x, cats)
+    near, near_real = nearest_distances(x, data)
     info = {"model": meta["name"], "images_seen": meta.get("training", {}).get("images_seen"), "rows": data.info["categories"],
-            "steps": a.steps, "cfg": a.cfg, "seed": a.seed, **s}
+            "steps": a.steps, "cfg": a.cfg, "seed": a.seed, "n": len(cats), **s,
+            "nearest_training_rms": {"samples_median": float(np.median(near)), "samples_min": float(near.min()),
+                                     "held_out_real_median": float(np.median(near_real))}}
     (OUT / "samples.json").write_text(json.dumps(info, indent=1))
     print(info)
 

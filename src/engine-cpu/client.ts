@@ -24,6 +24,8 @@ export class CpuWorkerEngine implements Engine {
   allocatedBytes = 0;
   /** wasm threads the runtime runs (1 unless the page is cross-origin isolated). */
   threads = 1;
+  /** Settles once the engine's files are stored for offline use (true) or could not be (false). */
+  offline: Promise<boolean> = Promise.resolve(false);
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
@@ -45,8 +47,10 @@ export class CpuWorkerEngine implements Engine {
           worker.onmessage = (ev: MessageEvent<FromWorker>) => engine.onMessage(ev.data);
           worker.onerror = (ev) =>
             engine.failAll(new Error(`the CPU engine's worker stopped: ${ev.message || 'unknown error'}`));
-          keepForOffline([url.href, ...m.files]).catch((err) =>
-            console.warn(`the CPU engine is not kept for offline use: ${(err as Error).message}`));
+          engine.offline = keepForOffline([url.href, ...m.files]).catch((err) => {
+            console.warn(`the CPU engine is not kept for offline use: ${(err as Error).message}`);
+            return false;
+          });
           resolve(engine);
         } else if (m.type === 'init-error') {
           worker.terminate();

@@ -10,11 +10,13 @@ export function loadedEngineFiles(): string[] {
     .filter((u) => CPU_ENGINE_FILES.test(new URL(u).pathname));
 }
 
-/** Stores the engine's files (just loaded: from the HTTP cache) where the service worker looks for them. */
-export async function keepForOffline(urls: string[]): Promise<void> {
-  if (typeof caches === 'undefined') return;
+/** Stores the engine's files (just loaded: from the HTTP cache) where the service worker looks for them;
+ * false where the page has no Cache API (not a secure context). */
+export async function keepForOffline(urls: string[]): Promise<boolean> {
+  if (typeof caches === 'undefined') return false;
   const cache = await caches.open(CPU_ENGINE_CACHE);
   await Promise.all(urls.filter((u) => CPU_ENGINE_FILES.test(new URL(u).pathname)).map(async (u) => {
     if (!(await cache.match(u, { ignoreVary: true }))) await cache.add(u);
   }));
+  return true;
 }

@@ -40,9 +40,11 @@ export class ModelStatus extends LitElement {
     const name = !i ? 'choosing…'
       : i.kind === 'webgpu' ? 'WebGPU (your GPU)'
       : `CPU (WebAssembly${i.threads ? `, ${i.threads} thread${i.threads > 1 ? 's' : ''}` : ''})`;
+    const offline = i?.offline === 'saving' ? 'saving it for offline use…'
+      : i?.offline === 'kept' ? 'kept for offline use' : i?.offline === 'not kept' ? 'not kept for offline use' : '';
     return html`<span data-testid="engine" data-kind=${i?.kind ?? ''}>${name}</span>${i
       ? html` <span data-testid="engine-reason">— ${i.reason}</span>`
-      : nothing}
+      : nothing}${offline ? html` · <span data-testid="engine-offline" data-state=${i!.offline!}>${offline}</span>` : nothing}
       <select data-testid="engine-choice" aria-label="Engine" ?disabled=${this.switchDisabled}
         @change=${this.chooseEngine}>
         ${(['auto', 'webgpu', 'cpu'] as const).map((c) => html`<option value=${c}

@@ -93,17 +93,18 @@ describe('the CPU engine in the page', () => {
     await waitPhase(page, ['ready']);
     const online = image(await generate(page));
     await page.evaluate(() => navigator.serviceWorker.ready);
-    // The worker script, onnxruntime-web and its wasm, each stored whole (the page and the service
-    // worker both write this cache, one file at a time): every kind present and its body readable.
-    await page.waitForFunction(async () => {
+    // The page says when the engine is kept (going offline before that can lose it); then the worker
+    // script, onnxruntime-web and its wasm must each be in the cache, whole.
+    await page.locator('[data-testid=engine-offline][data-state=kept]').waitFor({ timeout: 60_000 });
+    const stored = await page.evaluate(async () => {
       const cache = await caches.open('cpu-engine');
       const keys = await cache.keys();
-      const found = [/\/worker[^/]*\.js$/, /\/ort[^/]*\.m?js$/, /\/ort[^/]*\.wasm$/]
-        .map((re) => keys.find((r) => re.test(new URL(r.url).pathname)));
-      if (found.some((r) => !r)) return false;
-      const bodies = await Promise.all(found.map(async (r) => (await cache.match(r!, { ignoreVary: true }))?.arrayBuffer()));
-      return bodies.every((b) => b && b.byteLength > 0);
-    }, undefined, { timeout: 60_000, polling: 250 });
+      return Promise.all([/\/worker[^/]*\.js$/, /\/ort[^/]*\.m?js$/, /\/ort[^/]*\.wasm$/].map(async (re) => {
+        const r = keys.find((k) => re.test(new URL(k.url).pathname));
+        return r ? (await (await cache.match(r, { ignoreVary: true }))?.arrayBuffer())?.byteLength ?? 0 : 0;
+      }));
+    });
+    expect(stored.every((bytes) => bytes > 0), `cached bytes (worker, ort js, ort wasm): ${stored}`).toBe(true);
     await ctx.setOffline(true);
     try {
       await page.reload();

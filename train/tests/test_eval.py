@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+import torch
+
+from train import dataset
+from train.eval import nearest_distances
+from train.judge import images
+from train.tests.test_train import build_fake
+
+
+def test_nearest_distances_against_brute_force(tmp_path):
+    build_fake(tmp_path)
+    d = dataset.EmojiData(tmp_path / "data")
+    train = d.x32[d.train_rows].transpose(0, 3, 1, 2).reshape(len(d.train_rows), -1).astype(np.float64)  # NCHW
+    q = torch.cat([images(d, d.train_rows[:2]), torch.zeros(1, 3, 32, 32), torch.full((1, 3, 32, 32), 0.3)])
+    near, near_real = nearest_distances(q, d)
+    # reference: RMS over pixels of (q − train) in 0–255 units, minimum over the training images
+    qa = ((q.flatten(1).double().numpy() + 1) * 127.5)[:, None]
+    ref = np.sqrt(((qa - train[None]) ** 2).mean(-1)).min(1)
+    assert near[:2] == pytest.approx([0, 0], abs=0.1)  # a training image is its own nearest (float32 cdist)
+    assert near == pytest.approx(ref, rel=1e-4, abs=0.1)
+    assert len(near_real) == d.held.sum()
+
+
+def test_a_copy_without_64px_images_trains_at_32(tmp_path):
+    """train/gpu.sh carries a 32×32-only copy of the data: it loads, and asking for 64×64 crops names the problem."""
+    build_fake(tmp_path)
+    z = np.load(tmp_path / "data" / "emoji.npz")
+    slim = tmp_path / "slim"
+    slim.mkdir()
+    np.savez_compressed(slim / "emoji.npz", **{k: z[k] for k in z.files if k != "x64"})
+    (slim / "emoji.json").write_text((tmp_path / "data" / "emoji.json").read_text())
+    d = dataset.EmojiData(slim)
+    assert (d.x32 == z["x32"]).all()
+    with pytest.raises(dataset.DatasetError, match="no 64×64 images"):
+        d.x64
