@@ -330,13 +330,25 @@ class EmojiData:
                 "words": [self.n_cat + self.n_style, self.label_dim]}
 
 
+def copy_32(src: Path, dst: Path):
+    """The built data without its 64×64 renders (10 MB instead of 35): what train/gpu.sh carries to a GPU machine."""
+    z = np.load(src / "emoji.npz")
+    dst.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(dst / "emoji.npz", **{k: z[k] for k in z.files if k != "x64"})
+    (dst / "emoji.json").write_text((src / "emoji.json").read_text())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--node-modules", type=Path, default=ROOT / "node_modules")
     ap.add_argument("--out", type=Path, default=ROOT / "data")
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "render", help="rendered SVGs, by content hash")
     ap.add_argument("--card", type=Path, default=ROOT / "docs", help="where data.md and data.png go")
+    ap.add_argument("--copy-32", type=Path, metavar="DIR",
+                    help="instead of building: copy the built data in --out to DIR without its 64×64 images")
     a = ap.parse_args()
+    if a.copy_32:
+        return copy_32(a.out, a.copy_32)
     try:
         build(a.node_modules, a.out, cache=a.cache, card=a.card)
     except DatasetError as e:

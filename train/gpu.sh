@@ -5,17 +5,15 @@
 #   OUT=out MINUTES=8.5 bash train/gpu.sh     # needs data/ (npm run dataset) next to the repo
 #
 # One device call runs at most 10 minutes, so 8.5 minutes of training leaves room to start and export.
-# What travels is capped at 64 MiB: carry a 32×32-only copy of the data (10 MB instead of 35) with
-#   mkdir -p .gpu/data && cp data/emoji.json .gpu/data/ && /usr/bin/python3 -c "import numpy as np; \
-#     z = np.load('data/emoji.npz'); np.savez_compressed('.gpu/data/emoji.npz', **{k: z[k] for k in z.files if k != 'x64'})"
-# and run with DATA=.gpu/data (carry: [".gpu/data"]).
+# What travels is capped at 64 MiB: carry a 32×32-only copy of the data (10 MB instead of 35), made
+# with `npm run dataset -- --copy-32 .gpu/data`, and run with DATA=.gpu/data (carry: [".gpu/data"]).
 #
 # PRESET (default lego-s, the stack the ablations chose: docs/eval/ablations.md) trains from
 # scratch; INIT=public/models/<name> continues from exported weights of the same preset instead.
 # No checkpoint travels. $OUT receives train.out, log.jsonl, the export (<NAME>/model.json +
 # weights.safetensors), the last sample grid and the fp16 EMA snapshots: 8 files at most, which is
-# all that comes back from one call, so snapshots are taken every SNAPSHOT_MINUTES (default 2.5). Copy the export to
-# public/models/ and log.jsonl to runs/<NAME>/ (then `npm run eval -- progress` scores the snapshots).
+# all that comes back from one call, so snapshots are taken every SNAPSHOT_MINUTES (default 2.5).
+# Copy the export to public/models/ and log.jsonl to runs/<NAME>/ (then `npm run eval -- progress` scores the snapshots).
 # DEVICE=cpu BATCH=16 MINUTES=0.5 tries it out here (with /usr/bin/python3 first on PATH).
 set -u
 out=${OUT:?set OUT to the folder that receives the results}
