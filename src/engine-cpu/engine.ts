@@ -3,10 +3,9 @@
 // from the loaded weights; which bricks run is decided per evaluation here, so toggles and skip
 // windows apply live. Sampler, guidance and tiling run in TS with the WGSL kernels' f32 math.
 import type * as Ort from 'onnxruntime-web';
-import { brickScratch } from '../engine/brick.ts';
 import { toImages } from '../engine/engine.ts';
 import { copyBrickSettings, InvalidOptionsError, validateOptions } from '../engine/options.ts';
-import { CanvasTooLargeError, MAX_BINDING_BYTES } from '../engine/plan.ts';
+import { canvasScratch } from '../engine/plan.ts';
 import { gaussianNoise } from '../engine/noise.ts';
 import { activeBricks, edmSigmas } from '../engine/schedule.ts';
 import type { BrickSetting, Engine, GenerateOptions, GenerateResult } from '../engine/types.ts';
@@ -33,13 +32,14 @@ export class CpuEngine implements Engine {
   private settings: BrickSetting[];
   private running = false;
   private readonly maps = new Map<string, TileMap>();
-  /** Bytes of the ONNX graphs handed to the runtime (the weights, transposed, as f32). */
-  readonly graphBytes: number;
-
+  /**
+   * @param allocatedBytes memory the runtime holds for the weights: the bytes of the ONNX graphs
+   *   handed to it (the weights, transposed, as f32)
+   */
   private constructor(readonly model: LoadedModel, private readonly ort: OrtModule,
-    private readonly cond: Ort.InferenceSession, private readonly bricks: Ort.InferenceSession[], graphBytes: number) {
+    private readonly cond: Ort.InferenceSession, private readonly bricks: Ort.InferenceSession[],
+    readonly allocatedBytes: number) {
     this.settings = model.meta.architecture.bricks.map(() => ({ enabled: true, skip: null }));
-    this.graphBytes = graphBytes;
   }
 
   static async create(model: LoadedModel, { ort }: CpuEngineOptions): Promise<CpuEngine> {
@@ -61,11 +61,6 @@ export class CpuEngine implements Engine {
     return this.model.meta.architecture;
   }
 
-  /** Memory the runtime holds for the weights (the graphs' initialisers), in bytes. */
-  get allocatedBytes(): number {
-    return this.graphBytes;
-  }
-
   brickCost(width: number, height: number): number[] {
     return brickCostShares(this.arch, width, height);
   }
@@ -77,20 +72,9 @@ export class CpuEngine implements Engine {
   /** The WebGPU engine's checks, and the same largest activation (so both accept the same canvases). */
   validate(o: GenerateOptions): void {
     validateOptions(o, this.arch);
-    const { d, mlp_ratio: mlp, bricks } = this.arch;
-    const canvas = {
+    canvasScratch(this.arch, {
       batch: o.guidance !== 1 ? 2 * o.batch : o.batch, xImages: o.batch, height: o.height, width: o.width,
-    };
-    const largest = 4 * Math.max(...bricks.map((b, k) => {
-      const s = brickScratch(b, k, d, mlp, canvas);
-      return Math.max(s.patches, s.hidden, s.tokens, s.out);
-    }));
-    if (largest > MAX_BINDING_BYTES) {
-      throw new CanvasTooLargeError(
-        `a ${o.width}×${o.height} canvas with batch ${o.batch}${o.guidance !== 1 ? ' and guidance' : ''} ` +
-        `needs a ${Math.round(largest / 2 ** 20)} MiB activation, over the ${MAX_BINDING_BYTES / 2 ** 20} MiB ` +
-        'both engines allow: use a smaller canvas or batch');
-    }
+    });
   }
 
   private map(k: number, height: number, width: number, sy: number, sx: number): TileMap {

@@ -3,7 +3,8 @@
 // final-layer outputs per token). Gathering patches from the canvas and folding them back happen in
 // TS (tiling.ts), so one brick graph serves every canvas size, shift and batch (symbolic B, R).
 import { posEmbed2d } from '../kernels/patch.ts';
-import type { Architecture, BrickSpec } from '../model/format.ts';
+import { brickInputChannels } from '../model/arch.ts';
+import type { BrickSpec } from '../model/format.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { encodeModel, type Attr, type OnnxGraph, type OnnxInit, type OnnxNode } from './onnx.ts';
 
@@ -80,10 +81,6 @@ export function conditioningGraph(model: LoadedModel): Uint8Array {
     [{ name: 'silu_c', dims: ['B', a.d] }]);
 }
 
-/** Brick input channels: F_prev (above the first brick), c_in·x, row, col. */
-export const brickInputChannels = (k: number, a: Pick<Architecture, 'channels'>) =>
-  (k === 0 ? 0 : a.channels) + a.channels + 2;
-
 /**
  * Brick k: patches [B, R, T, Cin·p²] (B network images, R regions each, T tokens per region) and
  * silu_c [B, d] → out [B, R, T, 3·p²] (the final layer's output per token, before folding).
@@ -139,7 +136,7 @@ export function brickGraph(model: LoadedModel, k: number): Uint8Array {
   const [shift, scale] = adaln(`${name}.final.adaln`, 2, [1]);
   const y = g.linear(g.one('Add', [g.one('Mul', [norm(x), scale]), shift]), `${name}.final.linear`);
   g.nodes.push({ op: 'Identity', inputs: [y], outputs: ['out'] });
-  const cin = brickInputChannels(k, a);
+  const cin = brickInputChannels(k);
   return g.graph(name, [{ name: 'patches', dims: ['B', 'R', T, cin * pp] }, { name: 'silu_c', dims: ['B', d] }],
     [{ name: 'out', dims: ['B', 'R', T, a.channels * pp] }]);
 }

@@ -1,6 +1,7 @@
 // Canvas ↔ brick tokens on the CPU (docs/model-spec.md "Brick input, regions, patches"): the patch
 // gather that builds a brick's input [B, R, T, Cin·p²] and the fold of its output back to a canvas,
 // through a precomputed map from (region, token, patch pixel) to the source pixel.
+import { inputChannels } from '../model/arch.ts';
 
 export interface TileMap {
   height: number;
@@ -38,17 +39,16 @@ export function tileMap(height: number, width: number, region: number, patch: nu
 }
 
 /**
- * Brick input patches for `batch` network images: channels F_prev (when `fprev` is given, or zeros
- * when `prevZero`), c_in·x, row, col. x holds `xImages` canvases; network image b reads x image
- * b mod xImages (guidance: [cond | uncond] share x) with c_in `cin[b]`.
+ * Brick input patches for `batch` network images: channels F_prev (`prev`: the previous brick's
+ * output, zeros, or none for the first brick), c_in·x, row, col. x holds `xImages` canvases; network
+ * image b reads x image b mod xImages (guidance: [cond | uncond] share x) with c_in `cin[b]`.
  */
 export function gatherPatches(map: TileMap, batch: number, x: Float32Array, xImages: number, cin: ArrayLike<number>,
-  prev: 'none' | 'zero' | Float32Array, out?: Float32Array): Float32Array {
+  prev: 'none' | 'zero' | Float32Array): Float32Array {
   const { height: H, width: W, pp, src } = map;
   const hw = H * W, nTok = map.regions * map.tokens;
-  const prevCh = prev === 'none' ? 0 : 3, cinCh = prevCh + 5, row = cinCh * pp;
-  const size = batch * nTok * row;
-  const o = out && out.length === size ? out : new Float32Array(size);
+  const prevCh = prev === 'none' ? 0 : 3, row = inputChannels(prev !== 'none') * pp;
+  const o = new Float32Array(batch * nTok * row);
   const rowOf = Float32Array.from({ length: H }, (_, i) => (2 * i + 1) / H - 1);
   const colOf = Float32Array.from({ length: W }, (_, j) => (2 * j + 1) / W - 1);
   for (let b = 0; b < batch; b++) {
@@ -70,10 +70,10 @@ export function gatherPatches(map: TileMap, batch: number, x: Float32Array, xIma
 }
 
 /** Final-layer outputs [B, R, T, 3·p²] → canvases [B, 3, H, W] (each pixel back to its source). */
-export function foldPatches(map: TileMap, batch: number, y: Float32Array, out?: Float32Array): Float32Array {
+export function foldPatches(map: TileMap, batch: number, y: Float32Array): Float32Array {
   const { height: H, width: W, pp, src } = map;
   const hw = H * W, nTok = map.regions * map.tokens, row = 3 * pp;
-  const o = out && out.length === batch * 3 * hw ? out : new Float32Array(batch * 3 * hw);
+  const o = new Float32Array(batch * 3 * hw);
   for (let b = 0; b < batch; b++) {
     for (let n = 0; n < nTok; n++) {
       const base = (b * nTok + n) * row;

@@ -8,7 +8,7 @@ import { encodeOp, type KernelOp } from '../kernels/op.ts';
 import {
   EDM_COEF, prepareDenoise, setGuidance, prepareEulerStep, prepareHeunCorrect, prepareHeunPredict,
 } from '../kernels/sampler.ts';
-import { brickScratch, PreparedBrick, type BrickBuffers } from './brick.ts';
+import { brickScratch, PreparedBrick, type BrickBuffers, type Canvas } from './brick.ts';
 import type { GpuWeights } from './weights.ts';
 
 /** Largest storage binding the engine allows itself (WebGPU's default maxStorageBufferBindingSize). */
@@ -26,6 +26,23 @@ export type StepKind = 'euler' | 'heun-predict' | 'heun-correct';
 
 export class CanvasTooLargeError extends Error {
   override name = 'CanvasTooLargeError';
+}
+
+/**
+ * Each brick's scratch floats on this canvas; throws CanvasTooLargeError when the largest activation
+ * is over MAX_BINDING_BYTES (both engines keep to it, so they accept the same canvases).
+ */
+export function canvasScratch(arch: Architecture, canvas: Canvas): ReturnType<typeof brickScratch>[] {
+  const scratch = arch.bricks.map((b, k) => brickScratch(b, k, arch.d, arch.mlp_ratio, canvas));
+  const largest = 4 * Math.max(...scratch.map((s) => Math.max(s.patches, s.hidden, s.tokens, s.out)));
+  if (largest > MAX_BINDING_BYTES) {
+    const guided = canvas.batch > canvas.xImages;
+    throw new CanvasTooLargeError(
+      `a ${canvas.width}×${canvas.height} canvas with batch ${canvas.xImages}${guided ? ' and guidance' : ''} ` +
+      `needs a ${Math.round(largest / 2 ** 20)} MiB activation, over the ${MAX_BINDING_BYTES / 2 ** 20} MiB ` +
+      'both engines allow (WebGPU\'s per-binding limit): use a smaller canvas or batch');
+  }
+  return scratch;
 }
 
 export class Plan {
@@ -49,15 +66,8 @@ export class Plan {
     const B = key.batch, Bt = key.guided ? 2 * B : B;
     const canvas = { batch: Bt, xImages: B, height: key.height, width: key.width };
     this.perImage = 3 * key.height * key.width;
-    const scratch = bricks.map((b, k) => brickScratch(b, k, d, mlp, canvas));
+    const scratch = canvasScratch(arch, canvas);
     const most = (f: (s: (typeof scratch)[0]) => number) => Math.max(...scratch.map(f));
-    const largest = most((s) => Math.max(s.patches, s.hidden, s.tokens, s.out)) * 4;
-    if (largest > MAX_BINDING_BYTES) {
-      throw new CanvasTooLargeError(
-        `a ${key.width}×${key.height} canvas with batch ${B}${key.guided ? ' and guidance' : ''} ` +
-        `needs a ${Math.round(largest / 2 ** 20)} MiB buffer, over the ${MAX_BINDING_BYTES / 2 ** 20} MiB ` +
-        'WebGPU allows per binding: use a smaller canvas or batch');
-    }
     const buf = (label: string, floats: number) => {
       const b = createStorageBuffer(device, label, floats);
       this.buffers.push(b);

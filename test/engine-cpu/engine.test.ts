@@ -8,6 +8,7 @@ import { InvalidOptionsError, LegoEngine } from '../../src/engine/engine';
 import type { GenerateOptions } from '../../src/engine/types';
 import { expectedTensors, type BrickSpec } from '../../src/model/format';
 import type { LoadedModel } from '../../src/model/load';
+import { maxAbsDiff } from '../../tools/close';
 import { getTestGpu } from '../gpu';
 import { loadTinyModel } from '../engine/fixture';
 
@@ -16,13 +17,6 @@ const base: GenerateOptions = {
   labels: { category: 'Animals', prompt: 'cat' },
   bricks: [{ enabled: true }, { enabled: true }, { enabled: true }],
 };
-
-function differs(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** The tiny model's labels and EDM constants with another brick stack and seeded random weights. */
 function randomStack(tiny: LoadedModel, bricks: BrickSpec[]): LoadedModel {
@@ -54,7 +48,7 @@ describe('CpuEngine', () => {
       const [a, b] = [await cpu.generate(opts), await gpu.generate(opts)];
       // f32 both; summation orders differ (wasm SIMD GEMM vs WGSL tiles) and grow over 5 evaluations
       // with x up to ±80 at σ_max: the fixtures' tolerance.
-      expect(differs(a.raw, b.raw)).toBeLessThanOrEqual(1e-3);
+      expect(maxAbsDiff(a.raw, b.raw)).toBeLessThanOrEqual(1e-3);
       expect(a.evaluations).toBe(b.evaluations);
     } finally {
       cpu.destroy();
@@ -66,7 +60,7 @@ describe('CpuEngine', () => {
     const gpu = await LegoEngine.create(await getTestGpu(), model);
     try {
       const opts = { ...base, steps: 1, seed: 77 };
-      expect(differs((await engine.generate(opts)).raw, (await gpu.generate(opts)).raw)).toBeLessThanOrEqual(1e-3);
+      expect(maxAbsDiff((await engine.generate(opts)).raw, (await gpu.generate(opts)).raw)).toBeLessThanOrEqual(1e-3);
     } finally {
       gpu.destroy();
     }
@@ -79,8 +73,8 @@ describe('CpuEngine', () => {
     });
     const window = await engine.generate({ ...base, bricks: [{ enabled: true }, { enabled: true }, { enabled: true, skip: [0.5, 1] }] });
     const all = await engine.generate(base);
-    expect(differs(live.raw, window.raw)).toBe(0);
-    expect(differs(live.raw, all.raw)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(live.raw, window.raw)).toBe(0);
+    expect(maxAbsDiff(live.raw, all.raw)).toBeGreaterThan(1e-3);
     expect(live.dispatches).toBeLessThan(all.dispatches); // fewer graph runs
   });
 
