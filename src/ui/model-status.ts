@@ -8,6 +8,11 @@ import { bytes, count } from './format.ts';
 import type { EngineInfo, Phase } from './session.ts';
 import type { EngineChoice } from './settings.ts';
 
+/** The CPU engine's offline state, as the Engine line says it. */
+const OFFLINE_TEXT: Record<NonNullable<EngineInfo['offline']>, string> = {
+  saving: 'saving it for offline use…', kept: 'kept for offline use', 'not kept': 'not kept for offline use',
+};
+
 @customElement('model-status')
 export class ModelStatus extends LitElement {
   static override styles = css`
@@ -40,11 +45,10 @@ export class ModelStatus extends LitElement {
     const name = !i ? 'choosing…'
       : i.kind === 'webgpu' ? 'WebGPU (your GPU)'
       : `CPU (WebAssembly${i.threads ? `, ${i.threads} thread${i.threads > 1 ? 's' : ''}` : ''})`;
-    const offline = i?.offline === 'saving' ? 'saving it for offline use…'
-      : i?.offline === 'kept' ? 'kept for offline use' : i?.offline === 'not kept' ? 'not kept for offline use' : '';
     return html`<span data-testid="engine" data-kind=${i?.kind ?? ''}>${name}</span>${i
       ? html` <span data-testid="engine-reason">— ${i.reason}</span>`
-      : nothing}${offline ? html` · <span data-testid="engine-offline" data-state=${i!.offline!}>${offline}</span>` : nothing}
+      : nothing}${i?.offline ? html` · <span data-testid="engine-offline"
+        data-state=${i.offline}>${OFFLINE_TEXT[i.offline]}</span>` : nothing}
       <select data-testid="engine-choice" aria-label="Engine" ?disabled=${this.switchDisabled}
         @change=${this.chooseEngine}>
         ${(['auto', 'webgpu', 'cpu'] as const).map((c) => html`<option value=${c}
