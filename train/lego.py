@@ -43,14 +43,17 @@ class LegoConfig:
     def max_region(self):
         return max(b.region for b in self.bricks)
 
+    def input_channels(self, k):
+        """Brick k's input channels: F_prev (above the first brick), c_in·x, row, col."""
+        return (0 if k == 0 else self.channels) + self.channels + 2
+
     def flops(self, h=32, w=32):
         """Multiply-add FLOPs (×2) of one network evaluation of one h×w image with every brick on:
         the matmuls and attention, which are nearly all of the work."""
         d, total = self.d, 0
         for k, b in enumerate(self.bricks):
             tokens, seq = h * w // b.patch ** 2, (b.region // b.patch) ** 2
-            c_in = (0 if k == 0 else self.channels) + self.channels + 2
-            total += tokens * (c_in * b.patch ** 2 * d + d * d)  # patch MLP
+            total += tokens * (self.input_channels(k) * b.patch ** 2 * d + d * d)  # patch MLP
             total += b.depth * tokens * ((4 + 2 * self.mlp_ratio) * d * d + 2 * seq * d)  # qkv, proj, MLP; qk, pv
             total += tokens * d * b.patch ** 2 * self.channels  # final linear
         return 2 * total
@@ -147,10 +150,10 @@ class FinalLayer(nn.Module):
 
 
 class LegoBrick(nn.Module):
-    def __init__(self, cfg: LegoConfig, spec: Brick, first: bool):
+    def __init__(self, cfg: LegoConfig, spec: Brick, k: int):
         super().__init__()
         self.r, self.p = spec.region, spec.patch
-        self.c_in = (0 if first else cfg.channels) + cfg.channels + 2
+        self.c_in = cfg.input_channels(k)
         d = cfg.d
         self.patch = nn.Sequential(nn.Linear(self.c_in * self.p ** 2, d), nn.GELU(approximate="tanh"),
                                    nn.Linear(d, d))
@@ -197,7 +200,7 @@ class LegoStack(nn.Module):
         d = cfg.d
         self.t_embed = nn.Sequential(nn.Linear(cfg.fourier_dim, d), nn.SiLU(), nn.Linear(d, d))
         self.y_embed = nn.Linear(max(cfg.label_dim, 1), d)
-        self.bricks = nn.ModuleList(LegoBrick(cfg, b, i == 0) for i, b in enumerate(cfg.bricks))
+        self.bricks = nn.ModuleList(LegoBrick(cfg, b, k) for k, b in enumerate(cfg.bricks))
         self.apply(self._init)
 
     @staticmethod
