@@ -304,18 +304,20 @@ export class Session implements ReactiveController {
 
   async removeCache(): Promise<void> {
     if (!this.model) return;
+    let notice: Notice;
     try {
       const n = await removeCachedModel(this.model.meta.name);
-      this.notify({
+      notice = {
         id: 'store', level: 'info', title: 'Cached model removed',
         text: n
           ? 'The model stays in memory for this visit and will be downloaded again next time.'
           : 'There was no saved copy.',
-      });
+      };
     } catch (e) {
-      this.notify(describeError(e));
+      notice = describeError(e);
     }
-    await this.refreshStorage();
+    await this.refreshStorage(); // the storage line shows the removal by the time the notice says it
+    this.notify(notice);
   }
 }
 
