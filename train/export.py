@@ -2,6 +2,10 @@
 
     /usr/bin/python3 -m train.export --run runs/lego-emoji-32 --out public/models/lego-emoji-32
     /usr/bin/python3 -m train.export --style-info public/models/lego-emoji-32   # previews + credits only
+    /usr/bin/python3 -m train.export --join DIR    # weights.safetensors.00, .01 … → weights.safetensors
+
+--part-mib N cuts a weights file larger than N MiB into numbered parts (a GPU machine returns files
+of at most 16 MiB); --join puts them back together and checks the SHA-256 that model.json holds.
 
 model.json's "style_info" gives each style the model knows its credit (from the dataset's sources)
 and a preview: one real 32×32 image of that style from the dataset, as a PNG data URL (so it is
@@ -12,6 +16,7 @@ import base64
 import hashlib
 import io
 import json
+import math
 import struct
 import sys
 from pathlib import Path
@@ -127,11 +132,47 @@ def add_style_info(model_dir, data_dir):
     return meta
 
 
+def split_weights(model_dir, part_bytes):
+    """Cuts model_dir's weights file into <file>.00, .01 … of part_bytes each if it is larger."""
+    wpath = Path(model_dir) / json.loads((Path(model_dir) / "model.json").read_text())["weights"]["file"]
+    for old in wpath.parent.glob(wpath.name + ".[0-9][0-9]"):
+        old.unlink()
+    data = wpath.read_bytes()
+    if len(data) <= part_bytes:
+        return [wpath]
+    parts = [wpath.with_name(f"{wpath.name}.{i:02d}") for i in range(math.ceil(len(data) / part_bytes))]
+    for i, part in enumerate(parts):
+        part.write_bytes(data[i * part_bytes:(i + 1) * part_bytes])
+    wpath.unlink()
+    return parts
+
+
+def join_weights(model_dir):
+    """Joins <file>.00, .01 … back into the weights file that model.json names, checking its SHA-256."""
+    model_dir = Path(model_dir)
+    meta = json.loads((model_dir / "model.json").read_text())
+    wpath = model_dir / meta["weights"]["file"]
+    parts = sorted(model_dir.glob(wpath.name + ".[0-9][0-9]"))
+    if not parts:
+        raise ValueError(f"{model_dir}: no {wpath.name}.00, .01 … to join")
+    data = b"".join(p.read_bytes() for p in parts)
+    sha = hashlib.sha256(data).hexdigest()
+    if sha != meta["weights"]["sha256"]:
+        raise ValueError(f"{model_dir}: the {len(parts)} parts join to SHA-256 {sha}, model.json says "
+                         f"{meta['weights']['sha256']} (a part is missing or from another export); nothing changed")
+    wpath.write_bytes(data)
+    for p in parts:
+        p.unlink()
+    return wpath
+
+
 def load(model_dir):
     """model.json + weights.safetensors → LegoStack (f32), checking the weights' SHA-256."""
     model_dir = Path(model_dir)
     meta = json.loads((model_dir / "model.json").read_text())
     wpath = model_dir / meta["weights"]["file"]
+    if not wpath.is_file() and any(model_dir.glob(wpath.name + ".[0-9][0-9]")):
+        raise ValueError(f"{wpath} is in parts: join them with `python3 -m train.export --join {model_dir}`")
     sha = hashlib.sha256(wpath.read_bytes()).hexdigest()
     if sha != meta["weights"]["sha256"]:
         raise ValueError(f"{wpath}: SHA-256 {sha} does not match model.json ({meta['weights']['sha256']})")
@@ -176,7 +217,15 @@ def main():
     ap.add_argument("--data", type=Path, help="dataset for the style previews and credits (default: the run's)")
     ap.add_argument("--style-info", type=Path, metavar="MODEL_DIR",
                     help="only add style previews and credits to an exported model's model.json")
+    ap.add_argument("--part-mib", type=float, help="cut a weights file larger than this many MiB into parts")
+    ap.add_argument("--join", type=Path, metavar="MODEL_DIR", help="only join MODEL_DIR's weight parts")
     a = ap.parse_args()
+    if a.join:
+        try:
+            print(f"joined → {join_weights(a.join)}")
+        except ValueError as e:
+            sys.exit(f"error: {e}")
+        return
     if a.style_info:
         meta = add_style_info(a.style_info, a.data or ROOT / "data")
         print(f"style previews and credits for {', '.join(meta['style_info'])} → {a.style_info / 'model.json'}")
@@ -189,7 +238,8 @@ def main():
     dtype = a.dtype if a.dtype != "auto" else ("F16" if err <= a.fp16_tol else "F32")
     st = ck["state"]
     extra = {"training": {"images_seen": st["images"], "steps": st["step"], "hours": round(st["seconds"] / 3600, 2),
-                          "preset": ck["args"].get("preset"), "fp16_max_abs_error": err}}
+                          "preset": ck["args"].get("preset"), "fp16_max_abs_error": err,
+                          **({"grown": st["grown"]} if st.get("grown") else {})}}
     if a.extra:
         extra.update(json.loads(a.extra.read_text()))
     out = a.out or ROOT / "public" / "models" / a.run.name
@@ -199,7 +249,9 @@ def main():
     except DatasetError as e:  # the page then shows the style names without previews or credits
         print(f"warning: model.json gets no style previews or credits: {e}", file=sys.stderr)
     meta = export(model, ck["labels"], out, a.run.name, dtype, extra)
-    print(f"exported {a.run.name} ({meta['param_count']:,} params, {dtype}, fp16 max |ΔD| {err:.2e}) → {out}")
+    files = split_weights(out, int(a.part_mib * 2 ** 20)) if a.part_mib else [out / meta["weights"]["file"]]
+    print(f"exported {a.run.name} ({meta['param_count']:,} params, {dtype}, fp16 max |ΔD| {err:.2e}) → {out} "
+          f"({', '.join(f.name for f in files)})")
 
 
 if __name__ == "__main__":

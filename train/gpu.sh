@@ -1,60 +1,99 @@
 #!/usr/bin/env bash
-# Train a LEGO stack for a fixed time on one GPU, exporting as it goes, so that a machine lent for
-# minutes (and cut off without warning) still leaves the newest weights in $OUT.
+# One GPU window in one command: measure the trainer's throughput, then go on training the best model
+# until a deadline, exporting as it goes (a lent machine can be cut off without warning).
 #
-#   OUT=out MINUTES=8.5 bash train/gpu.sh     # needs data/ (npm run dataset) next to the repo
+#   OUT=$OUT DATA=.gpu/data bash train/gpu.sh     # the device call, its carry and timeout: docs/training.md
 #
-# One device call runs at most 10 minutes, so 8.5 minutes of training leaves room to start and export.
-# What travels is capped at 64 MiB: carry a 32×32-only copy of the data (10 MB instead of 35), made
-# with `npm run dataset -- --copy-32 .gpu/data`, and run with DATA=.gpu/data (carry: [".gpu/data"]).
-#
-# PRESET (default lego-s, the stack the ablations chose: docs/eval/ablations.md) trains from
-# scratch; INIT=public/models/<name> continues from exported weights of the same preset instead.
-# No checkpoint travels. $OUT receives train.out, log.jsonl, the export (<NAME>/model.json +
-# weights.safetensors), the last sample grid and the fp16 EMA snapshots: 8 files at most, which is
-# all that comes back from one call, so snapshots are taken every SNAPSHOT_MINUTES (default 2.5).
-# Copy the export to public/models/ and log.jsonl to runs/<NAME>/ (then `npm run eval -- progress` scores the snapshots).
-# DEVICE=cpu BATCH=16 MINUTES=0.5 tries it out here (with /usr/bin/python3 first on PATH).
+# MINUTES (default 8.5) counts from this script's start; one device call runs at most 10 minutes.
+#  1. Throughput (~1 min): MEASURE_STEPS (20) timed and 20 profiled steps of the old path (eager, batches
+#     built on the host, SDPA for every region) and of the new one uncompiled (data on the GPU, short
+#     regions by matmul), each in a process of its own → profile.txt (images/s, MFU, torch.profiler tables).
+#  2. Training until the deadline: PRESET (lego-s14) from INIT (the shipped lego-s, grown into it by
+#     train/grow.py; INIT= trains from scratch, a lego-s14 export goes on as it is), compiled per brick
+#     (COMPILE=0: eager; a failed compiled run goes on eagerly) and profiled again after its warm-up;
+#     learning rate LR (5e-4) flat after WARMUP (200) steps of the fresh optimiser, EMA 0.9995,
+#     images-seen carried in model.json; COOLDOWN=0.15 (lr → 0 over the last 15%) only for a ship.
+# What comes back, $OUT, 8 files of ≤ 16 MiB: train.out, log.jsonl, profile.txt, samples.png (the last
+# grid), compile-cache.bin (carry it next time as COMPILE_CACHE, default .gpu/compile-cache.bin), and the
+# export <NAME>/model.json + weights.safetensors.00, .01 (fp16 in PART_MIB = 15 MiB parts; join them with
+# `python3 -m train.export --join <dir>`). No checkpoint comes back: the next window starts from the export.
+# Tried here by train/tests/test_gpu_sh.py: DEVICE=cpu PRESET=tiny-deep INIT=<tiny export> COMPILE=0 ….
 set -u
 out=${OUT:?set OUT to the folder that receives the results}
 minutes=${MINUTES:-8.5}
-snapshot=${SNAPSHOT_MINUTES:-2.5}
 data=${DATA:-data}
 device=${DEVICE:-cuda}
 batch=${BATCH:-512}
-preset=${PRESET:-lego-s}
+preset=${PRESET:-lego-s14}
 name=${NAME:-lego-emoji-32}
-init=${INIT:+--init $INIT}
-runs=${RUNS:-/tmp/lego-gpu-runs}  # scratch: only what $OUT receives comes back
-run=$runs/$name
+init=${INIT-public/models/lego-emoji-32}
+compile=${COMPILE:-1}
+cache=${COMPILE_CACHE:-.gpu/compile-cache.bin}
+python=${PYTHON:-python3}
+poll=${POLL:-15}
+scratch=${RUNS:-/tmp/lego-gpu-runs}  # only what $OUT receives comes back
+run=$scratch/$name
+t0=$(date +%s)
 export PYTHONUNBUFFERED=1
+rm -rf "$scratch"
 mkdir -p "$out" "$run"
-rm -f "$run/ckpt.pt" "$run"/ema_*.pt "$run"/samples_*.png "$run/log.jsonl"
 { nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null
-  python3 -c 'import torch; print("torch", torch.__version__)'; } | tee "$out/train.out"
+  "$python" -c 'import torch; print("torch", torch.__version__)'; } | tee "$out/train.out"
 
-# lr 5e-4 decaying as 1/√(images/2M) past 2M images (EDM2), EMA 0.9995 (half-life ~1,400 steps)
-# shellcheck disable=SC2086  # $init is empty or two words
-python3 -m train.train --name "$name" --preset "$preset" --data "$data" --runs "$runs" --device "$device" $init \
-  --batch "$batch" --lr 5e-4 --warmup 300 --decay-images 2e6 --ema 0.9995 --threads 8 --log-every 100 \
-  --max-minutes "$minutes" --ckpt-minutes 1.5 --snapshot-minutes "$snapshot" --sample-minutes 3 \
-  >>"$out/train.out" 2>&1 &
-pid=$!
+# the settings every process shares; ${TRAIN_ARGS} adds to them (e.g. --max-images in the CPU test)
+common=(--preset "$preset" --data "$data" --device "$device" --batch "$batch" --threads 8
+        --lr "${LR:-5e-4}" --warmup "${WARMUP:-200}" --ema 0.9995 ${init:+--init "$init"})
 
-export_latest() {
-  python3 -m train.export --run "$run" --out "$out/$name" >>"$out/train.out" 2>&1
+measure() {  # label, then the flags of the path measured
+  local label=$1; shift
+  "$python" -m train.train --name measure --runs "$scratch/measure" "${common[@]}" --log-every 1000000 \
+    --profile-steps "${MEASURE_STEPS:-20}" --profile-after "${PROFILE_AFTER:-10}" --profile-only --profile-label "$label" --profile-out "$out/profile.txt" \
+    "$@" >>"$out/train.out" 2>&1 || echo "measurement '$label' failed (rc $?): training goes on" | tee -a "$out/train.out"
+  rm -rf "$scratch/measure"
+}
+measure "old path: eager, batches built on the host, SDPA for every region" --data-device cpu --short-attention 0
+measure "new path, not compiled: data on the device, regions of ≤ 16 tokens by matmul"
+
+minutes_left() { awk -v t0="$t0" -v m="$minutes" -v now="$(date +%s)" 'BEGIN { r = (t0 + 60 * m - now) / 60; print (r > 0.1 ? r : 0.1) }'; }
+
+exported=0  # the checkpoint's mtime at the last export
+export_latest() {  # the newest checkpoint's EMA, if not exported yet, and the log and last sample grid
+  local t
+  t=$(stat -c %Y "$run/ckpt.pt" 2>/dev/null || echo 0)
+  [ "$t" = "$exported" ] && return
+  exported=$t
+  rm -rf "$scratch/export"
+  if "$python" -m train.export --run "$run" --out "$scratch/export" --dtype F16 --part-mib "${PART_MIB:-15}" \
+       >>"$out/train.out" 2>&1; then
+    mkdir -p "$out/$name" && rm -f "$out/$name"/* && cp "$scratch/export"/* "$out/$name/"
+  fi
   cp "$run/log.jsonl" "$out/" 2>/dev/null
   ls "$run"/samples_*.png >/dev/null 2>&1 && cp "$(ls "$run"/samples_*.png | tail -1)" "$out/samples.png"
-  for f in "$run"/ema_*.pt; do [ -e "$f" ] && [ ! -e "$out/${f##*/}" ] && cp "$f" "$out/"; done
 }
 
-last=0
-while kill -0 "$pid" 2>/dev/null; do
-  sleep 15
-  t=$(stat -c %Y "$run/ckpt.pt" 2>/dev/null || echo 0)
-  if [ "$t" != "$last" ]; then last=$t; export_latest; fi
-done
-wait "$pid"; rc=$?
+train() {  # --compile or nothing; resumes the checkpoint of a run that stopped
+  # shellcheck disable=SC2086  # TRAIN_ARGS: extra words for train.py
+  "$python" -m train.train --name "$name" --runs "$scratch" "${common[@]}" "$@" --log-every 100 \
+    --max-minutes "$(minutes_left)" --ckpt-minutes 1.5 --sample-minutes 3 --cooldown "${COOLDOWN:-0}" \
+    --profile-steps "${MEASURE_STEPS:-20}" --profile-after "${PROFILE_AFTER:-10}" --profile-out "$out/profile.txt" ${TRAIN_ARGS:-} >>"$out/train.out" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep "$poll"
+    export_latest
+  done
+  wait "$pid"
+}
+
+if [ "$compile" = 1 ]; then
+  train --compile --compile-cache "$cache" --compile-cache-out "$out/compile-cache.bin"
+  rc=$?
+  if [ $rc != 0 ] && [ "$(awk -v m="$(minutes_left)" 'BEGIN { print (m > 1) }')" = 1 ]; then
+    echo "the compiled run failed (rc $rc): going on eagerly" | tee -a "$out/train.out"
+    train; rc=$?
+  fi
+else
+  train; rc=$?
+fi
 export_latest
 tail -3 "$out/train.out"
 exit $rc

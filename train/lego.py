@@ -91,11 +91,26 @@ def coords(h, w, row0=0, col0=0, full_h=None, full_w=None, device=None):
     return torch.stack([r[:, None].expand(h, w), c[None, :].expand(h, w)]).float()
 
 
-def attention(q, k, v):
-    """softmax(q·kᵀ/√dh)·v over the last two dims; PyTorch ≥ 2.0 (the GPU machines') fuses it."""
-    if hasattr(Fn, "scaled_dot_product_attention"):
+SHORT_TOKENS = 16  # attention over at most this many tokens runs as plain matmuls + softmax (see attention)
+
+
+def attention(q, k, v, short=SHORT_TOKENS):
+    """softmax(q·kᵀ/√dh)·v over the last two dims. Long sequences go to PyTorch ≥ 2.0's fused SDPA.
+    Short ones (the 4-token regions of the small bricks: ~200 k sequences per call at batch 512) run
+    as batched matmuls and a softmax, which a compiler fuses with the work around them; SDPA's
+    kernels tile 64–128 queries and would spend a nearly empty tile on each."""
+    if q.shape[-2] > short and hasattr(Fn, "scaled_dot_product_attention"):
         return Fn.scaled_dot_product_attention(q, k, v)
     return torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]), dim=-1) @ v
+
+
+def roll(x, sy, sx):
+    """torch.roll(x, (sy, sx), dims=(2, 3)) as two gathers by index tensors: the offsets may be
+    tensors, so a compiled graph does not depend on their values."""
+    H, W = x.shape[-2:]
+    rows = (torch.arange(H, device=x.device) - sy) % H
+    cols = (torch.arange(W, device=x.device) - sx) % W
+    return x.index_select(2, rows).index_select(3, cols)
 
 
 def modulate(x, shift, scale):
@@ -107,6 +122,7 @@ class Attention(nn.Module):
     def __init__(self, d, heads):
         super().__init__()
         self.heads = heads
+        self.short = SHORT_TOKENS  # 0: every sequence through SDPA (the trainer's old path, for comparison)
         self.qkv = nn.Linear(d, 3 * d)
         self.proj = nn.Linear(d, d)
 
@@ -114,7 +130,7 @@ class Attention(nn.Module):
         B, R, T, d = x.shape
         qkv = self.qkv(x).reshape(B * R, T, 3, self.heads, d // self.heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B·R, heads, T, dh)
-        return self.proj(attention(q, k, v).transpose(1, 2).reshape(B, R, T, d))
+        return self.proj(attention(q, k, v, self.short).transpose(1, 2).reshape(B, R, T, d))
 
 
 class Block(nn.Module):
@@ -177,20 +193,20 @@ class LegoBrick(nn.Module):
         t = t.reshape(B, H // r, W // r, g, g, C, p, p).permute(0, 5, 1, 3, 6, 2, 4, 7)
         return t.reshape(B, C, H, W)
 
-    def forward(self, inp, silu_c, shift=(0, 0)):
-        """inp (B, Cin, H, W) → F (B, 3, H, W); shift rolls the region grid (wrap-around)."""
+    def forward(self, inp, silu_c, shift=None):
+        """inp (B, Cin, H, W) → F (B, 3, H, W). shift (sy, sx) moves the region grid by that many
+        pixels, wrapping around: Python ints, or a tensor of two (the trainer's random offsets, so
+        that a compiled brick sees one graph whatever the offset); None or (0, 0): no shift."""
         B, _, H, W = inp.shape
         assert H % self.r == 0 and W % self.r == 0, f"canvas {H}×{W} is not a multiple of {self.r}"
-        sy, sx = shift
-        if sy or sx:
-            inp = torch.roll(inp, (-sy, -sx), dims=(2, 3))
+        shifted = shift is not None and (torch.is_tensor(shift) or any(shift))
+        if shifted:
+            inp = roll(inp, -shift[0], -shift[1])
         x = self.patch(self.tile(inp)) + self.pos  # (B, R, T, d)
         for blk in self.blocks:
             x = blk(x, silu_c)
         out = self.untile(self.final(x, silu_c), H, W)
-        if sy or sx:
-            out = torch.roll(out, (sy, sx), dims=(2, 3))
-        return out
+        return roll(out, shift[0], shift[1]) if shifted else out
 
 
 class LegoStack(nn.Module):
@@ -213,7 +229,7 @@ class LegoStack(nn.Module):
         c_noise = torch.log(sigma) / 4
         return self.t_embed(fourier_embed(c_noise, self.cfg.fourier_dim)) + self.y_embed(labels)
 
-    def forward(self, x, sigma, labels, active=None, coord=None, shift=(0, 0), shifts=None):
+    def forward(self, x, sigma, labels, active=None, coord=None, shift=None, shifts=None):
         """Every active brick's D_k: list of (brick index, D_k (B, 3, H, W)).
 
         x (B, 3, H, W) noisy image; sigma (B,); labels (B, L); active: brick indices on (default
@@ -240,7 +256,7 @@ class LegoStack(nn.Module):
             outs.append((k, c_skip * x + c_out * f_prev))
         return outs
 
-    def denoise(self, x, sigma, labels, active=None, shift=(0, 0)):
+    def denoise(self, x, sigma, labels, active=None, shift=None):
         return self.forward(x, sigma, labels, active, shift=shift)[-1][1]
 
 

@@ -5,6 +5,11 @@
 
 Checkpoints go to runs/<name>/ckpt.pt (every --ckpt-minutes, atomically), the progress log to
 runs/<name>/log.jsonl and sample grids to runs/<name>/samples_<images>.png.
+
+Batches are drawn where the data is kept (--data-device, default the training device): the images
+as uint8, their labels, indices, noise, label drops and tiling offsets all live there, and every
+step has the same shapes. --compile compiles each brick on its own (PyTorch ≥ 2.2), so dropping a
+brick stays a Python decision; --profile-steps measures images/s and writes a torch.profiler table.
 """
 import argparse
 import json
@@ -20,11 +25,13 @@ import torch
 import torch.distributed as dist
 
 from train.dataset import EmojiData, ROOT
-from train.lego import LegoConfig, LegoStack, SIGMA_DATA, coords, sample
+from train.lego import SHORT_TOKENS, Attention, LegoConfig, LegoStack, SIGMA_DATA, coords, sample
 from train.export import load as load_exported
+from train.grow import grow
 from train.images import save_grid
 
 CANVAS = 32  # training images are CANVAS×CANVAS (or crops of that size from the 64×64 copies)
+H200_BF16_TFLOPS = 989  # dense bf16 peak of the GPU machines lent so far: the MFU denominator
 PRESETS = {
     # the shipped model: progressive growth, 4×4 → 16×16 → whole-image regions
     "pg": dict(d=192, heads=6, bricks=[dict(region=4, patch=2, depth=2), dict(region=16, patch=4, depth=3),
@@ -39,7 +46,12 @@ PRESETS = {
     # the depth on a patch-2 whole-image brick
     "lego-s": dict(d=192, heads=6, bricks=[dict(region=4, patch=2, depth=2), dict(region=16, patch=8, depth=2),
                                           dict(region=32, patch=2, depth=6)]),
-    # the same, wider and deeper on top (head dim 64, the kernels' largest)
+    # lego-s with twice its FLOPs per image, all of them added to the whole-image brick (14 blocks instead of 6:
+    # 4.41 GFLOP per 32×32 evaluation, 12.7 M parameters, 25.4 MB in fp16). It grows from trained lego-s
+    # weights without changing what they compute (train/grow.py), so a GPU window goes on from the shipped model.
+    "lego-s14": dict(d=192, heads=6, bricks=[dict(region=4, patch=2, depth=2), dict(region=16, patch=8, depth=2),
+                                            dict(region=32, patch=2, depth=14)]),
+    # lego-s wider (head dim 64, the kernels' largest) and deeper on top
     "lego-m": dict(d=256, heads=4, bricks=[dict(region=4, patch=2, depth=2), dict(region=16, patch=8, depth=2),
                                           dict(region=32, patch=2, depth=8)]),
     # DiT baseline: one whole-image brick of similar size
@@ -47,6 +59,8 @@ PRESETS = {
     # tests
     "tiny": dict(d=32, heads=2, bricks=[dict(region=4, patch=2, depth=1), dict(region=8, patch=4, depth=1),
                                        dict(region=16, patch=2, depth=1)]),
+    "tiny-deep": dict(d=32, heads=2, bricks=[dict(region=4, patch=2, depth=1), dict(region=8, patch=4, depth=1),
+                                            dict(region=16, patch=2, depth=3)]),  # tiny, grown
 }
 
 
@@ -61,7 +75,8 @@ def parse_args(argv=None):
     g.add_argument("--threads", type=int, default=2)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--init", type=Path, help="exported model folder to start from when runs/<name> has no checkpoint "
-                   "(e.g. public/models/lego-emoji-32 on a fresh machine)")
+                   "(e.g. public/models/lego-emoji-32 on a fresh machine); a shallower stack of the same shape "
+                   "is grown into the preset without changing what it computes (train/grow.py)")
     g.add_argument("--max-images", type=float, default=float("inf"), help="stop after this many images")
     g.add_argument("--max-minutes", type=float, default=float("inf"))
     g.add_argument("--max-cpu-minutes", type=float, default=float("inf"),
@@ -74,11 +89,32 @@ def parse_args(argv=None):
     g = ap.add_argument_group("optimisation")
     g.add_argument("--batch", type=int, default=64, help="global batch size")
     g.add_argument("--lr", type=float, default=3e-4)
-    g.add_argument("--warmup", type=int, default=500, help="linear warm-up steps")
+    g.add_argument("--warmup", type=int, default=500, help="linear warm-up steps of a fresh optimiser")
     g.add_argument("--decay-images", type=float, default=float("inf"),
                    help="past this many images the lr decays as 1/√(images/N) (EDM2's schedule; no end to plan)")
+    g.add_argument("--cooldown", type=float, default=0.0,
+                   help="lr falls linearly to 0 over this last fraction of the run (--max-minutes or --max-images): "
+                        "for a run that ends in a ship; windows that go on later keep the lr flat")
     g.add_argument("--ema", type=float, default=0.999)
     g.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast")
+    g = ap.add_argument_group("speed")
+    g.add_argument("--compile", action="store_true", help="torch.compile each brick (PyTorch ≥ 2.2)")
+    g.add_argument("--compile-cache", type=Path,
+                   help="compiled-code cache: loaded before compiling if the file exists (same PyTorch, Triton and "
+                        "GPU model only), written after the profile and at the end (torch.compiler's cache artifacts)")
+    g.add_argument("--compile-cache-out", type=Path, help="where to write the cache (default: --compile-cache)")
+    g.add_argument("--data-device", help="where the dataset lives and batches are drawn (default: --device); "
+                   "cpu on a GPU machine builds each batch on the host and copies it, as the trainer once did")
+    g.add_argument("--short-attention", type=int, default=SHORT_TOKENS,
+                   help="regions of at most this many tokens attend by matmul + softmax, longer ones through SDPA; "
+                        "0: SDPA for all (the old path)")
+    g.add_argument("--profile-steps", type=int, default=0,
+                   help="after --profile-after steps: time this many steps, then run as many under torch.profiler")
+    g.add_argument("--profile-after", type=int, default=10, help="steps of this process before the profile")
+    g.add_argument("--profile-out", type=Path, help="file the profile report is appended to (default: the run's)")
+    g.add_argument("--profile-label", default="", help="what the profiled path is, for the report")
+    g.add_argument("--profile-only", action="store_true", help="exit after the profile, saving nothing else")
+    g.add_argument("--peak-tflops", type=float, help=f"for MFU (default on cuda: {H200_BF16_TFLOPS}, H200 dense bf16)")
     g = ap.add_argument_group("model and data")
     g.add_argument("--label-drop", type=float, default=0.1, help="whole label vector → 0")
     g.add_argument("--group-drop", type=float, default=0.1, help="each label group → 0 on its own")
@@ -93,44 +129,84 @@ def parse_args(argv=None):
     return ap.parse_args(argv)
 
 
-class Batcher:
-    """Random batches: 32×32 images with whole-canvas coordinates, or 32×32 crops of the 64×64
-    images carrying the crop's coordinates on the 64×64 canvas."""
+def nchw(images_u8, device):
+    """(N, H, W, 3) uint8 numpy → (N, 3, H, W) uint8 tensor on device."""
+    return torch.from_numpy(np.ascontiguousarray(images_u8)).permute(0, 3, 1, 2).contiguous().to(device)
 
-    def __init__(self, data: EmojiData, args, rng: np.random.Generator, device):
-        self.d, self.a, self.rng, self.device = data, args, rng, device
-        self.coord32 = coords(CANVAS, CANVAS)
+
+class Batcher:
+    """Random training batches drawn on `device`, where the training images (uint8) and their
+    multi-hot labels are kept: indices, crops and label drops come from `gen` there, so on a GPU no
+    step waits for host work or a copy, and every batch has the same shapes.
+
+    Images are canvas×canvas with whole-canvas coordinates or, for a fraction --crop64 of them,
+    canvas×canvas crops of the 64×64 renders that carry the crop's coordinates on that canvas."""
+
+    def __init__(self, data: EmojiData, args, gen: torch.Generator, device, canvas=CANVAS):
+        self.a, self.gen, self.device, self.canvas = args, gen, device, canvas
+        rows = data.train_rows
+        self.x = nchw(getattr(data, f"x{canvas}")[rows], device)
+        self.y = torch.from_numpy(data.labels(rows)).to(device, torch.uint8)
+        groups = list(data.label_groups().items())
+        self.group_of = torch.empty(data.label_dim, dtype=torch.long)  # each label column's group
+        self.col_drop = torch.zeros(data.label_dim)  # each column's own drop probability: words only
+        for g, (name, (lo, hi)) in enumerate(groups):
+            self.group_of[lo:hi] = g
+            if name == "words":
+                self.col_drop[lo:hi] = args.word_drop
+        self.group_of, self.col_drop = self.group_of.to(device), self.col_drop.to(device)
+        self.n_groups = len(groups)
+        self.coord = coords(canvas, canvas, device=device)[None]
+        self.big = None
+        if args.crop64 > 0:
+            if canvas >= 64:
+                raise ValueError(f"--crop64 cuts {canvas}×{canvas} crops from the 64×64 renders: needs a canvas < 64")
+            self.big = nchw(data.x64[rows], device)
+
+    def crops(self, idx):
+        """canvas×canvas windows of the 64×64 images idx at random offsets, and their coordinates."""
+        n, c, S, dev = len(idx), self.canvas, self.big.shape[-1], self.device
+        r0, c0 = torch.randint(0, S - c + 1, (2, n), generator=self.gen, device=dev)
+        rows = r0[:, None] + torch.arange(c, device=dev)  # (n, c)
+        cols = c0[:, None] + torch.arange(c, device=dev)
+        ch = torch.arange(3, device=dev)[None, :, None, None]
+        x = self.big[idx[:, None, None, None], ch, rows[:, None, :, None], cols[:, None, None, :]]
+        coord = torch.stack([((2 * rows + 1) / S - 1)[:, :, None].expand(n, c, c),
+                             ((2 * cols + 1) / S - 1)[:, None, :].expand(n, c, c)], dim=1)
+        return x, coord
 
     def labels(self, idx):
-        y = self.d.labels(idx)
-        a, rng, n = self.a, self.rng, len(idx)
-        for lo, hi in self.d.label_groups().values():
-            y[rng.random(n) < a.group_drop, lo:hi] = 0
-        w0 = self.d.n_cat + self.d.n_style
-        y[:, w0:] *= rng.random((n, self.d.n_words)) >= a.word_drop
-        y[rng.random(n) < a.label_drop] = 0
-        return torch.from_numpy(y)
+        a, g, dev, n = self.a, self.gen, self.device, len(idx)
+        keep = torch.rand(n, self.n_groups, generator=g, device=dev)[:, self.group_of] >= a.group_drop
+        keep &= torch.rand(n, len(self.col_drop), generator=g, device=dev) >= self.col_drop
+        keep &= torch.rand(n, 1, generator=g, device=dev) >= a.label_drop
+        return self.y[idx].float() * keep
 
     def __call__(self, n):
-        idx = self.d.train_rows[self.rng.integers(0, len(self.d.train_rows), n)]
-        crop = self.rng.random(n) < self.a.crop64
-        x = np.empty((n, 32, 32, 3), np.uint8)
-        c = self.coord32[None].repeat(n, 1, 1, 1)
-        x[~crop] = self.d.x32[idx[~crop]]
-        for i in np.flatnonzero(crop):
-            r0, c0 = self.rng.integers(0, 33, 2)
-            x[i] = self.d.x64[idx[i], r0:r0 + 32, c0:c0 + 32]
-            c[i] = coords(32, 32, r0, c0, 64, 64)
-        x = torch.from_numpy(x).permute(0, 3, 1, 2).float() / 127.5 - 1
-        return x.to(self.device), self.labels(idx).to(self.device), c.to(self.device)
+        """x (n, 3, c, c) in [-1, 1], labels (n, L), coordinates (n or 1, 2, c, c)."""
+        idx = torch.randint(0, len(self.x), (n,), generator=self.gen, device=self.device)
+        x, coord = self.x[idx], self.coord
+        if self.big is not None:
+            cx, ccoord = self.crops(idx)
+            crop = torch.rand(n, generator=self.gen, device=self.device)[:, None, None, None] < self.a.crop64
+            x, coord = torch.where(crop, cx, x), torch.where(crop, ccoord, coord)
+        return x.float() / 127.5 - 1, self.labels(idx), coord
 
 
-def tiling_shifts(bricks, rng, p, roll_canvas=False):
-    """A random region-grid offset per brick with probability p, for bricks with several regions
-    on the training canvas only (unless roll_canvas): rolling a brick whose one region is the whole
-    canvas shows it emoji cut and wrapped around, which sampling at that size never does."""
-    rolls = [(b.region < CANVAS or roll_canvas) and rng.random() < p for b in bricks]
-    return [tuple(int(v) for v in rng.integers(0, b.region, 2)) if r else (0, 0) for b, r in zip(bricks, rolls)]
+def tiling_shifts(bricks, gen, p, roll_canvas=False, canvas=CANVAS):
+    """Per brick, a random region-grid offset (sy, sx) with probability p, else (0, 0), as a tensor
+    on gen's device (a compiled brick then sees the same graph every step); None, never rolled, for
+    a brick whose one region is the whole canvas (unless roll_canvas): rolling it shows it emoji cut
+    and wrapped around, which sampling at that size never does."""
+    dev = gen.device
+    out = []
+    for b in bricks:
+        if b.region >= canvas and not roll_canvas:
+            out.append(None)
+            continue
+        offset = torch.randint(0, b.region, (2,), generator=gen, device=dev)
+        out.append(offset * (torch.rand(1, generator=gen, device=dev) < p))
+    return out
 
 
 def edm_loss(model, x, y, coord, active, shifts, gen):
@@ -144,10 +220,92 @@ def edm_loss(model, x, y, coord, active, shifts, gen):
     return sum(per.values()) / len(per), per
 
 
+def learning_rate(a, step, warm_from, images, progress):
+    """a.lr after a linear warm-up of a.warmup steps from warm_from (a fresh optimiser), flat after it
+    (windows that add up); optionally EDM2's 1/√(images / --decay-images), and a linear fall to 0 over
+    the last --cooldown fraction of the run (progress: the fraction done, 0…1)."""
+    warm = min(1.0, (step - warm_from + 1) / a.warmup)
+    decay = 1 / math.sqrt(max(1.0, images / a.decay_images))
+    cool = min(1.0, max(0.0, (1 - progress) / a.cooldown)) if a.cooldown else 1.0
+    return a.lr * warm * decay * cool
+
+
+def compile_bricks(model, cache: Path | None):
+    """torch.compile each brick's forward (and so its backward) on its own; loads the cache first."""
+    if not hasattr(torch.nn.Module, "compile"):
+        sys.exit(f"error: --compile needs PyTorch ≥ 2.2 (this is {torch.__version__})")
+    if cache and cache.is_file():
+        info = torch.compiler.load_cache_artifacts(cache.read_bytes())
+        print(f"compile cache {cache} loaded ({cache.stat().st_size / 2 ** 20:.1f} MiB): {info}", flush=True)
+    for brick in model.bricks:
+        brick.compile()
+
+
+def save_compile_cache(path: Path):
+    saved = torch.compiler.save_cache_artifacts()
+    if saved:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(saved[0])
+        os.replace(tmp, path)
+        print(f"compile cache → {path} ({len(saved[0]) / 2 ** 20:.1f} MiB)", flush=True)
+
+
+def profile(step, n, batch, device, flops, peak_tflops, label, path):
+    """Times n steps (synchronised), runs n more under torch.profiler, appends both to path."""
+    cuda = device.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    sync()
+    seconds = time.perf_counter() - t0
+    ips = n * batch / seconds
+    tflops = ips * 3 * flops / 1e12  # forward + backward ≈ 3 forward passes per trained image
+    mfu = f", MFU {100 * tflops / peak_tflops:.1f}% of {peak_tflops:g} TFLOP/s" if peak_tflops else ""
+    acts = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
+    with torch.profiler.profile(activities=acts) as prof:
+        for _ in range(n):
+            step()
+        sync()
+    table = prof.key_averages().table(sort_by="self_cuda_time_total" if cuda else "self_cpu_time_total",
+                                      row_limit=30)
+    headline = (f"{label}: {n} steps × {batch} in {seconds:.2f} s = {ips:,.0f} images/s, "
+                f"{tflops:.2f} TFLOP/s ({3 * flops / 1e9:.2f} GFLOP per trained image){mfu}")
+    with open(path, "a") as f:
+        f.write(f"== {headline}\n== then {n} steps under torch.profiler:\n{table}\n\n")
+    print(f"profile: {headline} → {path}", flush=True)
+    return ips
+
+
 def atomic_save(obj, path):
     tmp = path.with_suffix(".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
+
+
+def initialise(a, cfg, model, ema, main_proc):
+    """Loads --init's exported weights into model and EMA (grown into the preset if they are a
+    shallower stack of its shape); returns the carried training state."""
+    init, meta = load_exported(a.init)
+    t = meta.get("training", {})
+    state = dict(step=t.get("steps", 0), images=t.get("images_seen", 0), seconds=t.get("hours", 0) * 3600,
+                 grown=list(t.get("grown", [])))
+    if init.cfg.to_dict() != cfg.to_dict():
+        depths = [b.depth for b in init.cfg.bricks]
+        try:
+            init = grow(init, cfg)
+        except ValueError as e:
+            sys.exit(f"error: {a.init} cannot start preset {a.preset}: {e}")
+        state["grown"].append(dict(images=state["images"], preset=t.get("preset"), depths=depths))
+        if main_proc:
+            print(f"grew {a.init} ({t.get('preset')}) into {a.preset}: added blocks start as identities")
+    model.load_state_dict(init.state_dict())
+    ema.load_state_dict(init.state_dict())
+    if main_proc:
+        print(f"initialised from {a.init}: {state['images']:,} images seen (optimiser state starts afresh)")
+    return state
 
 
 def main(argv=None):
@@ -158,6 +316,7 @@ def main(argv=None):
         dist.init_process_group("nccl" if a.device == "cuda" else "gloo")
         rank, world = dist.get_rank(), dist.get_world_size()
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if a.device == "cuda" else "cpu")
+    data_device = torch.device(a.data_device) if a.data_device else device
     if a.device == "cuda":
         torch.cuda.set_device(device)
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -174,6 +333,9 @@ def main(argv=None):
     ema = LegoStack(cfg).to(device)
     ema.load_state_dict(model.state_dict())
     ema.requires_grad_(False)
+    for m in model.modules():
+        if isinstance(m, Attention):
+            m.short = a.short_attention
     opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.99), fused=a.device == "cuda")
     state = dict(step=0, images=0, seconds=0.0)
     warm_from = 0  # the step the learning-rate warm-up counts from: a fresh optimiser warms up again
@@ -187,36 +349,35 @@ def main(argv=None):
         state = ck["state"]
         if main_proc:
             print(f"resumed {ckpt_path}: step {state['step']}, {state['images']:,} images")
-    elif a.init:
-        # no checkpoint (a fresh machine): continue from exported weights, with a fresh optimiser
-        init, meta = load_exported(a.init)
-        if init.cfg.to_dict() != cfg.to_dict():
-            sys.exit(f"error: {a.init} holds another architecture than preset {a.preset}")
-        model.load_state_dict(init.state_dict())
-        ema.load_state_dict(init.state_dict())
-        t = meta.get("training", {})
-        state = dict(step=t.get("steps", 0), images=t.get("images_seen", 0), seconds=t.get("hours", 0) * 3600)
+    elif a.init:  # no checkpoint (a fresh machine): continue from exported weights, with a fresh optimiser
+        state = initialise(a, cfg, model, ema, main_proc)
         warm_from = state["step"]
-        if main_proc:
-            print(f"initialised from {a.init}: {state['images']:,} images seen (optimiser state starts afresh)")
     n_params = sum(p.numel() for p in model.parameters())
     if main_proc:
         print(f"{a.name}: preset {a.preset}, {n_params / 1e6:.2f} M params, {cfg.flops() / 1e9:.2f} GFLOP per 32×32 "
               f"evaluation, label dim {data.label_dim}, "
-              f"bricks {[(b.region, b.patch, b.depth) for b in cfg.bricks]}, device {device}, world {world}")
+              f"bricks {[(b.region, b.patch, b.depth) for b in cfg.bricks]}, device {device}, world {world}, "
+              f"torch {torch.__version__}, data on {data_device}, compile {a.compile}, "
+              f"attention by matmul up to {a.short_attention} tokens")
+    if a.compile:
+        compile_bricks(model, a.compile_cache)
     net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if ddp else model
 
     seed = a.seed + 1000 * rank + state["step"]
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # brick drops: decided in Python, on the host, without a device sync
     gen = torch.Generator(device=device).manual_seed(seed)
-    batcher = Batcher(data, a, rng, device)
+    batcher = Batcher(data, a, torch.Generator(device=data_device).manual_seed(seed + 1), data_device)
     local_batch = a.batch // world
     n_bricks = len(cfg.bricks)
     t_start = time.time()
     last_ckpt = last_sample = last_snapshot = t_start
-    seconds0 = state["seconds"]
+    seconds0, images0 = state["seconds"], state["images"]
     window = dict(t=time.time(), images=0, loss={})
     autocast = torch.autocast("cpu" if a.device == "cpu" else "cuda", dtype=torch.bfloat16, enabled=a.bf16)
+    ema_params, params = list(ema.parameters()), list(model.parameters())
+    lr = a.lr
+    steps_here = 0  # steps of this process
+    logged = state["step"] // a.log_every  # progress lines at multiples of --log-every steps
 
     def save():
         atomic_save(dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(),
@@ -236,28 +397,24 @@ def main(argv=None):
         save_grid(x, path, ncol=8)
         return path
 
-    stop = []  # SIGTERM/SIGINT: finish the step, save the checkpoint, exit
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.append(True))
-    cpu0 = time.process_time()
-    while (not stop and state["images"] < a.max_images and (time.time() - t_start) / 60 < a.max_minutes
-           and (time.process_time() - cpu0) / 60 < a.max_cpu_minutes):
-        warm = min(1.0, (state["step"] - warm_from + 1) / a.warmup)
-        lr = a.lr * warm / math.sqrt(max(1.0, state["images"] / a.decay_images))
-        for pg in opt.param_groups:
-            pg["lr"] = lr
-        x, y, c = batcher(local_batch)
-        active = [k for k in range(n_bricks) if rng.random() >= a.brick_drop] or [int(rng.integers(n_bricks))]
-        shifts = tiling_shifts(cfg.bricks, rng, a.roll, a.roll_canvas)
+    def active_bricks():
+        if a.compile and steps_here < n_bricks:
+            # the first steps run bricks k… only, so each compiled brick meets both of its inputs (the brick
+            # below's output, and zeros when every brick below is dropped) before anything is timed
+            return list(range(steps_here, n_bricks))
+        return [k for k in range(n_bricks) if rng.random() >= a.brick_drop] or [int(rng.integers(n_bricks))]
+
+    def step():
+        nonlocal steps_here
+        x, y, c = (t.to(device) for t in batcher(local_batch))
         with autocast:
-            loss, per = edm_loss(net, x, y, c, active, shifts, gen)
+            loss, per = edm_loss(net, x, y, c, active_bricks(), tiling_shifts(cfg.bricks, gen, a.roll, a.roll_canvas), gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         decay = min(a.ema, (1 + state["step"]) / (10 + state["step"]))
         with torch.no_grad():
-            ema_params, params = list(ema.parameters()), list(model.parameters())
             if hasattr(torch, "_foreach_lerp_"):  # one kernel for all parameters (PyTorch ≥ 2.0)
                 torch._foreach_lerp_(ema_params, params, 1 - decay)
             else:
@@ -266,22 +423,55 @@ def main(argv=None):
         state["step"] += 1
         state["images"] += a.batch
         window["images"] += a.batch
+        steps_here += 1
         for k, v in per.items():  # kept on the device: no sync per step
             window["loss"].setdefault(k, []).append(v.detach())
+
+    def log(now):
+        """A progress line (stdout and log.jsonl) for the steps since the last one."""
+        nonlocal window
+        ips = window["images"] / (now - window["t"])
+        losses = {k: float(torch.stack(v).float().mean()) for k, v in sorted(window["loss"].items())}
+        mean = float(np.mean(list(losses.values())))
+        line = " ".join(f"b{k}={v:.4f}" for k, v in losses.items())
+        print(f"step {state['step']:7d} | {state['images']:>10,} img | {ips:5.1f} img/s | "
+              f"loss {mean:.4f} | {line} | lr {lr:.1e} | {state['seconds'] / 3600:.2f} h", flush=True)
+        with open(run / "log.jsonl", "a") as f:
+            f.write(json.dumps(dict(step=state["step"], images=state["images"], seconds=state["seconds"],
+                                    ips=ips, loss=mean, bricks=losses, lr=lr, batch=a.batch,
+                                    device=device_name)) + "\n")
+        window = dict(t=now, images=0, loss={})
+
+    def progress():
+        """The fraction of this run done, by time or by images, whichever is further."""
+        return max((time.time() - t_start) / 60 / a.max_minutes,
+                   (state["images"] - images0) / max(1.0, a.max_images - images0))
+
+    stop = []  # SIGTERM/SIGINT: finish the step, save the checkpoint, exit
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.append(True))
+    cpu0 = time.process_time()
+    while (not stop and state["images"] < a.max_images and (time.time() - t_start) / 60 < a.max_minutes
+           and (time.process_time() - cpu0) / 60 < a.max_cpu_minutes):
+        lr = learning_rate(a, state["step"], warm_from, state["images"], progress())
+        for pg in opt.param_groups:
+            pg["lr"] = lr
+        if a.profile_steps and steps_here == a.profile_after:
+            peak = a.peak_tflops or (H200_BF16_TFLOPS if device.type == "cuda" else None)
+            label = a.profile_label or f"{a.preset}, compile {a.compile}, data on {data_device}"
+            profile(step, a.profile_steps, a.batch, device, cfg.flops(), peak, f"{label} (torch {torch.__version__}, "
+                    f"{device_name})", a.profile_out or run / "profile.txt")
+            if a.compile and (a.compile_cache_out or a.compile_cache) and main_proc:
+                save_compile_cache(a.compile_cache_out or a.compile_cache)
+            if a.profile_only:
+                return
+        else:
+            step()
         now = time.time()
         state["seconds"] = seconds0 + now - t_start
-        if main_proc and state["step"] % a.log_every == 0:
-            ips = window["images"] / (now - window["t"])
-            losses = {k: float(torch.stack(v).float().mean()) for k, v in sorted(window["loss"].items())}
-            mean = float(np.mean(list(losses.values())))
-            line = " ".join(f"b{k}={v:.4f}" for k, v in losses.items())
-            print(f"step {state['step']:7d} | {state['images']:>10,} img | {ips:5.1f} img/s | "
-                  f"loss {mean:.4f} | {line} | lr {lr:.1e} | {state['seconds'] / 3600:.2f} h", flush=True)
-            with open(run / "log.jsonl", "a") as f:
-                f.write(json.dumps(dict(step=state["step"], images=state["images"], seconds=state["seconds"],
-                                        ips=ips, loss=mean, bricks=losses, lr=lr, batch=a.batch,
-                                        device=device_name)) + "\n")
-            window = dict(t=now, images=0, loss={})
+        if main_proc and state["step"] // a.log_every > logged:
+            logged = state["step"] // a.log_every
+            log(now)
         if main_proc and now - last_ckpt > a.ckpt_minutes * 60:
             save()
             last_ckpt = now
@@ -294,7 +484,11 @@ def main(argv=None):
             print(f"sample grid → {grid()}", flush=True)
             last_sample = window["t"] = time.time()
     if main_proc:
+        if window["images"]:
+            log(time.time())
         save()
+        if a.compile and (a.compile_cache_out or a.compile_cache):
+            save_compile_cache(a.compile_cache_out or a.compile_cache)
         print(f"done: {state['images']:,} images, checkpoint {ckpt_path}")
     if ddp:
         dist.destroy_process_group()

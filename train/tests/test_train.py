@@ -136,10 +136,13 @@ def test_init_from_an_exported_model(tmp_path):
 
 def test_whole_canvas_brick_is_never_rolled():
     bricks = LegoConfig(**train.PRESETS["lego-s"]).bricks  # regions 4, 16, 32 on the 32×32 canvas
-    rng = np.random.default_rng(0)
-    shifts = [train.tiling_shifts(bricks, rng, p=1.0) for _ in range(50)]
-    assert all(s[2] == (0, 0) for s in shifts)
-    assert any(s[0] != (0, 0) for s in shifts) and any(s[1] != (0, 0) for s in shifts)
-    assert all(0 <= v < 16 for s in shifts for v in s[1])
-    old = [train.tiling_shifts(bricks, rng, p=1.0, roll_canvas=True) for _ in range(50)]
-    assert any(s[2] != (0, 0) for s in old)
+    gen = torch.Generator().manual_seed(0)
+    shifts = [train.tiling_shifts(bricks, gen, p=1.0) for _ in range(50)]
+    assert all(s[2] is None for s in shifts)
+    assert any(s[0].any() for s in shifts) and any(s[1].any() for s in shifts)
+    assert all(0 <= int(v) < 16 for s in shifts for v in s[1])
+    old = [train.tiling_shifts(bricks, gen, p=1.0, roll_canvas=True) for _ in range(50)]
+    assert any(s[2].any() for s in old)
+    half = [train.tiling_shifts(bricks, gen, p=0.5) for _ in range(400)]
+    rolled = sum(bool(s[1].any()) for s in half) / len(half)  # (0, 0) is also drawn 1/256 of the time
+    assert 0.4 < rolled < 0.6  # binomial(400, 0.5): 4 standard deviations are ±0.1
