@@ -17,6 +17,8 @@
 # grid), compile-cache.bin (carry it next time as COMPILE_CACHE, default .gpu/compile-cache.bin), and the
 # export <NAME>/model.json + weights.safetensors.00, .01 (fp16 in PART_MIB = 15 MiB parts; join them with
 # `python3 -m train.export --join <dir>`). No checkpoint comes back: the next window starts from the export.
+# CONTINUE=1 (a second call that finds the machine warm, within 30 s) skips the measurement and resumes the
+# checkpoint the first call left in RUNS.
 # Tried here by train/tests/test_gpu_sh.py: DEVICE=cpu PRESET=tiny-deep INIT=<tiny export> COMPILE=0 ….
 set -u
 out=${OUT:?set OUT to the folder that receives the results}
@@ -35,7 +37,8 @@ scratch=${RUNS:-/tmp/lego-gpu-runs}  # only what $OUT receives comes back
 run=$scratch/$name
 t0=$(date +%s)
 export PYTHONUNBUFFERED=1
-rm -rf "$scratch"
+continue=${CONTINUE:-0}
+[ "$continue" = 1 ] || rm -rf "$scratch"
 mkdir -p "$out" "$run"
 { nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null
   "$python" -c 'import torch; print("torch", torch.__version__)'; } | tee "$out/train.out"
@@ -51,8 +54,10 @@ measure() {  # label, then the flags of the path measured
     "$@" >>"$out/train.out" 2>&1 || echo "measurement '$label' failed (rc $?): training goes on" | tee -a "$out/train.out"
   rm -rf "$scratch/measure"
 }
-measure "old path: eager, batches built on the host, SDPA for every region" --data-device cpu --short-attention 0
-measure "new path, not compiled: data on the device, regions of ≤ 16 tokens by matmul"
+if [ "$continue" != 1 ]; then
+  measure "old path: eager, batches built on the host, SDPA for every region" --data-device cpu --short-attention 0
+  measure "new path, not compiled: data on the device, regions of ≤ 16 tokens by matmul"
+fi
 
 minutes_left() { awk -v t0="$t0" -v m="$minutes" -v now="$(date +%s)" 'BEGIN { r = (t0 + 60 * m - now) / 60; print (r > 0.1 ? r : 0.1) }'; }
 

@@ -251,11 +251,13 @@ def save_compile_cache(path: Path):
         print(f"compile cache → {path} ({len(saved[0]) / 2 ** 20:.1f} MiB)", flush=True)
 
 
-def profile(step, n, batch, device, flops, peak_tflops, label, path):
-    """Times n steps (synchronised), runs n more under torch.profiler, appends both to path."""
+def profile(step, n, batch, device, flops, peak_tflops, label, path, started):
+    """Times n steps (synchronised), runs n more under torch.profiler, appends both to path.
+    started: time.time() at the process's start (the report says how long start-up and compiling took)."""
     cuda = device.type == "cuda"
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     sync()
+    ready = time.time() - started
     t0 = time.perf_counter()
     for _ in range(n):
         step()
@@ -272,7 +274,8 @@ def profile(step, n, batch, device, flops, peak_tflops, label, path):
     table = prof.key_averages().table(sort_by="self_cuda_time_total" if cuda else "self_cpu_time_total",
                                       row_limit=30)
     headline = (f"{label}: {n} steps × {batch} in {seconds:.2f} s = {ips:,.0f} images/s, "
-                f"{tflops:.2f} TFLOP/s ({3 * flops / 1e9:.2f} GFLOP per trained image){mfu}")
+                f"{tflops:.2f} TFLOP/s ({3 * flops / 1e9:.2f} GFLOP per trained image){mfu}; "
+                f"timed from {ready:.0f} s after the process started")
     with open(path, "a") as f:
         f.write(f"== {headline}\n== then {n} steps under torch.profiler:\n{table}\n\n")
     print(f"profile: {headline} → {path}", flush=True)
@@ -309,6 +312,7 @@ def initialise(a, cfg, model, ema, main_proc):
 
 
 def main(argv=None):
+    t_process = time.time()
     a = parse_args(argv)
     ddp = "WORLD_SIZE" in os.environ
     rank, world = 0, 1
@@ -460,7 +464,7 @@ def main(argv=None):
             peak = a.peak_tflops or (H200_BF16_TFLOPS if device.type == "cuda" else None)
             label = a.profile_label or f"{a.preset}, compile {a.compile}, data on {data_device}"
             profile(step, a.profile_steps, a.batch, device, cfg.flops(), peak, f"{label} (torch {torch.__version__}, "
-                    f"{device_name})", a.profile_out or run / "profile.txt")
+                    f"{device_name})", a.profile_out or run / "profile.txt", t_process)
             if a.compile and (a.compile_cache_out or a.compile_cache) and main_proc:
                 save_compile_cache(a.compile_cache_out or a.compile_cache)
             if a.profile_only:
