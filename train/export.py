@@ -132,10 +132,18 @@ def add_style_info(model_dir, data_dir):
     return meta
 
 
+def weights_file(model_dir):
+    """(model.json as a dict, the weights file it names, that file's numbered parts if it is in parts)."""
+    model_dir = Path(model_dir)
+    meta = json.loads((model_dir / "model.json").read_text())
+    wpath = model_dir / meta["weights"]["file"]
+    return meta, wpath, sorted(model_dir.glob(wpath.name + ".[0-9][0-9]"))
+
+
 def split_weights(model_dir, part_bytes):
     """Cuts model_dir's weights file into <file>.00, .01 … of part_bytes each if it is larger."""
-    wpath = Path(model_dir) / json.loads((Path(model_dir) / "model.json").read_text())["weights"]["file"]
-    for old in wpath.parent.glob(wpath.name + ".[0-9][0-9]"):
+    _, wpath, stale = weights_file(model_dir)
+    for old in stale:
         old.unlink()
     data = wpath.read_bytes()
     if len(data) <= part_bytes:
@@ -149,10 +157,7 @@ def split_weights(model_dir, part_bytes):
 
 def join_weights(model_dir):
     """Joins <file>.00, .01 … back into the weights file that model.json names, checking its SHA-256."""
-    model_dir = Path(model_dir)
-    meta = json.loads((model_dir / "model.json").read_text())
-    wpath = model_dir / meta["weights"]["file"]
-    parts = sorted(model_dir.glob(wpath.name + ".[0-9][0-9]"))
+    meta, wpath, parts = weights_file(model_dir)
     if not parts:
         raise ValueError(f"{model_dir}: no {wpath.name}.00, .01 … to join")
     data = b"".join(p.read_bytes() for p in parts)
@@ -168,10 +173,8 @@ def join_weights(model_dir):
 
 def load(model_dir):
     """model.json + weights.safetensors → LegoStack (f32), checking the weights' SHA-256."""
-    model_dir = Path(model_dir)
-    meta = json.loads((model_dir / "model.json").read_text())
-    wpath = model_dir / meta["weights"]["file"]
-    if not wpath.is_file() and any(model_dir.glob(wpath.name + ".[0-9][0-9]")):
+    meta, wpath, parts = weights_file(model_dir)
+    if not wpath.is_file() and parts:
         raise ValueError(f"{wpath} is in parts: join them with `python3 -m train.export --join {model_dir}`")
     sha = hashlib.sha256(wpath.read_bytes()).hexdigest()
     if sha != meta["weights"]["sha256"]:

@@ -5,6 +5,7 @@ from train.dataset import ROOT
 from train.export import load
 from train.grow import grow, interleave
 from train.lego import LegoConfig, LegoStack
+from train.tests.test_lego import small
 from train.train import PRESETS
 
 SHIPPED = ROOT / "public" / "models" / "lego-emoji-32"
@@ -26,10 +27,10 @@ def test_interleave_spreads_copies_after_the_blocks_they_copy():
 def test_lego_s14_grown_from_the_shipped_lego_s_computes_what_it_computes():
     """The shipped lego-s weights grown into lego-s14: every brick's D_k equal at step 0, on the
     training canvas and on a shifted panorama (the added blocks are exact identities: x + 0·f(x))."""
-    small, meta = load(SHIPPED)
+    shipped, meta = load(SHIPPED)
     assert meta["training"]["preset"] == "lego-s"
-    cfg = LegoConfig(**PRESETS["lego-s14"], label_dim=small.cfg.label_dim)
-    big = grow(small, cfg).eval()
+    cfg = LegoConfig(**PRESETS["lego-s14"], label_dim=shipped.cfg.label_dim)
+    big = grow(shipped, cfg).eval()
     assert [b.depth for b in big.cfg.bricks] == [2, 2, 14]
     g = torch.Generator().manual_seed(0)
     for h, w, shift in [(32, 32, None), (32, 64, (16, 16))]:
@@ -37,7 +38,7 @@ def test_lego_s14_grown_from_the_shipped_lego_s_computes_what_it_computes():
         sigma = torch.tensor([0.4, 3.0])
         y = (torch.rand(2, cfg.label_dim, generator=g) < 0.02).float()
         with torch.no_grad():
-            ref, out = small(x, sigma, y, shift=shift), big(x, sigma, y, shift=shift)
+            ref, out = shipped(x, sigma, y, shift=shift), big(x, sigma, y, shift=shift)
         for (k, a), (_, b) in zip(ref, out):
             # the same operations on the same numbers: equal up to float rounding of summation order (1e-6
             # against values of order 1; in practice bit-equal)
@@ -46,12 +47,8 @@ def test_lego_s14_grown_from_the_shipped_lego_s_computes_what_it_computes():
 
 def test_added_blocks_learn_from_the_first_step():
     """A copy's gates are zero, but their gradient is the copied branch's output: training moves them."""
-    torch.manual_seed(0)
-    small = LegoStack(LegoConfig(d=16, heads=2, label_dim=3, bricks=[dict(region=8, patch=2, depth=1)]))
-    with torch.no_grad():
-        for p in small.parameters():
-            p.normal_(0, 0.3)
-    big = grow(small, LegoConfig(d=16, heads=2, label_dim=3, bricks=[dict(region=8, patch=2, depth=2)]))
+    m = small(label_dim=3, bricks=[dict(region=8, patch=2, depth=1)])
+    big = grow(m, LegoConfig(d=16, heads=2, label_dim=3, bricks=[dict(region=8, patch=2, depth=2)]))
     x, sigma, y = torch.randn(2, 3, 8, 8), torch.tensor([0.5, 2.0]), torch.rand(2, 3)
     big(x, sigma, y)[0][1].pow(2).mean().backward()
     added = big.bricks[0].blocks[1]
@@ -64,7 +61,7 @@ def test_added_blocks_learn_from_the_first_step():
                                              (dict(bricks=[dict(region=8, patch=4, depth=2)]), "brick 0 is 8/2/1"),
                                              (dict(bricks=[dict(region=8, patch=2, depth=1)] * 2), "1 bricks ≠ 2")])
 def test_only_a_deeper_stack_of_the_same_shape_grows(change, message):
-    small = LegoStack(LegoConfig(d=16, heads=2, label_dim=3, bricks=[dict(region=8, patch=2, depth=1)]))
+    m = LegoStack(LegoConfig(d=16, heads=2, label_dim=3, bricks=[dict(region=8, patch=2, depth=1)]))
     cfg = dict(d=16, heads=2, label_dim=3, bricks=[dict(region=8, patch=2, depth=2)])
     with pytest.raises(ValueError, match=message):
-        grow(small, LegoConfig(**{**cfg, **change}))
+        grow(m, LegoConfig(**{**cfg, **change}))

@@ -9,7 +9,8 @@ import torch
 
 from train import train
 from train.dataset import EmojiData
-from train.lego import LegoConfig, LegoStack, attention, coords, roll
+from train.lego import LegoStack, attention, coords, roll
+from train.tests.test_lego import small
 from train.tests.test_train import build_fake
 
 torch.set_num_threads(1)
@@ -87,11 +88,8 @@ def test_roll_by_index_tensors_is_torch_roll():
 
 
 def test_brick_with_a_tensor_shift_equals_the_int_shift():
-    torch.manual_seed(0)
-    m = LegoStack(LegoConfig(d=16, heads=2, label_dim=3, bricks=[dict(region=4, patch=2, depth=1)]))
+    m = small(label_dim=3, bricks=[dict(region=4, patch=2, depth=1)])
     with torch.no_grad():
-        for p in m.parameters():
-            p.normal_(0, 0.3)
         inp, silu_c = torch.randn(1, 5, 8, 8), torch.randn(1, 16)
         a = m.bricks[0](inp, silu_c, (1, 3))
         b = m.bricks[0](inp, silu_c, torch.tensor([1, 3]))
@@ -116,12 +114,8 @@ def test_compiled_bricks_match_eager_and_keep_one_graph_across_offsets():
     never recompile (error_on_recompile would raise)."""
     import torch._dynamo
     torch._dynamo.reset()
-    cfg = LegoConfig(d=16, heads=2, label_dim=3, bricks=[dict(region=4, patch=2, depth=1), dict(region=8, patch=2, depth=1)])
-    torch.manual_seed(0)
-    eager = LegoStack(cfg)
-    with torch.no_grad():
-        for p in eager.parameters():
-            p.normal_(0, 0.3)
+    eager = small(label_dim=3, bricks=[dict(region=4, patch=2, depth=1), dict(region=8, patch=2, depth=1)])
+    cfg = eager.cfg
     compiled = LegoStack(cfg)
     compiled.load_state_dict(eager.state_dict())
     for b in compiled.bricks:
