@@ -45,13 +45,14 @@ mkdir -p "$out" "$run"
 
 # the settings every process shares; ${TRAIN_ARGS} adds to them (e.g. --max-images in the CPU test)
 common=(--preset "$preset" --data "$data" --device "$device" --batch "$batch" --threads 8
-        --lr "${LR:-5e-4}" --warmup "${WARMUP:-200}" --ema 0.9995 ${init:+--init "$init"})
+        --lr "${LR:-5e-4}" --warmup "${WARMUP:-200}" --ema 0.9995 ${init:+--init "$init"}
+        --profile-steps "${MEASURE_STEPS:-20}" --profile-after "${PROFILE_AFTER:-10}" --profile-out "$out/profile.txt")
 
 measure() {  # label, then the flags of the path measured
   local label=$1; shift
   "$python" -m train.train --name measure --runs "$scratch/measure" "${common[@]}" --log-every 1000000 \
-    --profile-steps "${MEASURE_STEPS:-20}" --profile-after "${PROFILE_AFTER:-10}" --profile-only --profile-label "$label" --profile-out "$out/profile.txt" \
-    "$@" >>"$out/train.out" 2>&1 || echo "measurement '$label' failed (rc $?): training goes on" | tee -a "$out/train.out"
+    --profile-only --profile-label "$label" "$@" >>"$out/train.out" 2>&1 ||
+    echo "measurement '$label' failed (rc $?): training goes on" | tee -a "$out/train.out"
   rm -rf "$scratch/measure"
 }
 if [ "$continue" != 1 ]; then
@@ -59,7 +60,9 @@ if [ "$continue" != 1 ]; then
   measure "new path, not compiled: data on the device, regions of ≤ 16 tokens by matmul"
 fi
 
-minutes_left() { awk -v t0="$t0" -v m="$minutes" -v now="$(date +%s)" 'BEGIN { r = (t0 + 60 * m - now) / 60; print (r > 0.1 ? r : 0.1) }'; }
+minutes_left() {
+  awk -v t0="$t0" -v m="$minutes" -v now="$(date +%s)" 'BEGIN { r = (t0 + 60*m - now) / 60; print (r > .1 ? r : .1) }'
+}
 
 exported=0  # the checkpoint's mtime at the last export
 export_latest() {  # the newest checkpoint's EMA, if not exported yet, and the log and last sample grid
@@ -80,7 +83,7 @@ train() {  # --compile or nothing; resumes the checkpoint of a run that stopped
   # shellcheck disable=SC2086  # TRAIN_ARGS: extra words for train.py
   "$python" -m train.train --name "$name" --runs "$scratch" "${common[@]}" "$@" --log-every 100 \
     --max-minutes "$(minutes_left)" --ckpt-minutes 1.5 --sample-minutes 3 --cooldown "${COOLDOWN:-0}" \
-    --profile-steps "${MEASURE_STEPS:-20}" --profile-after "${PROFILE_AFTER:-10}" --profile-out "$out/profile.txt" ${TRAIN_ARGS:-} >>"$out/train.out" 2>&1 &
+    ${TRAIN_ARGS:-} >>"$out/train.out" 2>&1 &
   local pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     sleep "$poll"

@@ -251,8 +251,8 @@ def save_compile_cache(path: Path):
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(gzip.compress(saved[0]))
         os.replace(tmp, path)
-        print(f"compile cache → {path} ({len(saved[0]) / 2 ** 20:.1f} MiB, {path.stat().st_size / 2 ** 20:.1f} gzipped)",
-              flush=True)
+        mib = len(saved[0]) / 2 ** 20, path.stat().st_size / 2 ** 20
+        print(f"compile cache → {path} ({mib[0]:.1f} MiB, {mib[1]:.1f} gzipped)", flush=True)
 
 
 def profile(step, n, batch, device, flops, peak_tflops, label, path, started):
@@ -367,6 +367,7 @@ def main(argv=None):
               f"bricks {[(b.region, b.patch, b.depth) for b in cfg.bricks]}, device {device}, world {world}, "
               f"torch {torch.__version__}, data on {data_device}, compile {a.compile}, "
               f"attention by matmul up to {a.short_attention} tokens")
+    cache_out = (a.compile_cache_out or a.compile_cache) if a.compile else None
     if a.compile:
         compile_bricks(model, a.compile_cache)
     net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if ddp else model
@@ -416,7 +417,8 @@ def main(argv=None):
         nonlocal steps_here
         x, y, c = (t.to(device) for t in batcher(local_batch))
         with autocast:
-            loss, per = edm_loss(net, x, y, c, active_bricks(), tiling_shifts(cfg.bricks, gen, a.roll, a.roll_canvas), gen)
+            shifts = tiling_shifts(cfg.bricks, gen, a.roll, a.roll_canvas)
+            loss, per = edm_loss(net, x, y, c, active_bricks(), shifts, gen)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -467,10 +469,11 @@ def main(argv=None):
         if a.profile_steps and steps_here == a.profile_after:
             peak = a.peak_tflops or (H200_BF16_TFLOPS if device.type == "cuda" else None)
             label = a.profile_label or f"{a.preset}, compile {a.compile}, data on {data_device}"
-            profile(step, a.profile_steps, a.batch, device, cfg.flops(), peak, f"{label} (torch {torch.__version__}, "
-                    f"{device_name})", a.profile_out or run / "profile.txt", t_process)
-            if a.compile and (a.compile_cache_out or a.compile_cache) and main_proc:
-                save_compile_cache(a.compile_cache_out or a.compile_cache)
+            label += f" (torch {torch.__version__}, {device_name})"
+            profile(step, a.profile_steps, a.batch, device, cfg.flops(), peak, label,
+                    a.profile_out or run / "profile.txt", t_process)
+            if cache_out and main_proc:
+                save_compile_cache(cache_out)
             if a.profile_only:
                 return
         else:
@@ -495,8 +498,8 @@ def main(argv=None):
         if window["images"]:
             log(time.time())
         save()
-        if a.compile and (a.compile_cache_out or a.compile_cache):
-            save_compile_cache(a.compile_cache_out or a.compile_cache)
+        if cache_out:
+            save_compile_cache(cache_out)
         print(f"done: {state['images']:,} images, checkpoint {ckpt_path}")
     if ddp:
         dist.destroy_process_group()

@@ -24,8 +24,9 @@ def test_gpu_window_measures_grows_trains_and_exports_in_parts(tmp_path):
                     "--out", str(tmp_path / "init"), "--dtype", "F32"], check=True, cwd=ROOT, capture_output=True)
     out = tmp_path / "out"
     env = dict(os.environ, OUT=str(out), DEVICE="cpu", PRESET="tiny-deep", INIT=str(tmp_path / "init"),
-               DATA=str(tmp_path / "data"), BATCH="8", MINUTES="2", COMPILE="0", MEASURE_STEPS="1", PROFILE_AFTER="1", PART_MIB="0.1",
-               POLL="1", PYTHON=sys.executable, RUNS=str(tmp_path / "scratch"), TRAIN_ARGS="--max-images 128")
+               DATA=str(tmp_path / "data"), BATCH="8", MINUTES="2", COMPILE="0", MEASURE_STEPS="1", PROFILE_AFTER="1",
+               PART_MIB="0.1", POLL="1", PYTHON=sys.executable, RUNS=str(tmp_path / "scratch"),
+               TRAIN_ARGS="--max-images 128")
     r = subprocess.run(["bash", "train/gpu.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     log = (out / "train.out").read_text()
     assert r.returncode == 0, log

@@ -15,6 +15,7 @@ from train.tests.test_train import build_fake
 
 torch.set_num_threads(1)
 COMPILES = hasattr(torch.nn.Module, "compile")
+NO_COMPILE = f"torch.compile of modules needs PyTorch ≥ 2.2 (this is {torch.__version__})"
 
 
 def batch_args(**kw):
@@ -108,7 +109,7 @@ def test_learning_rate_warms_up_stays_flat_and_cools_down_only_when_asked():
     assert train.learning_rate(a, 10100, 9824, 8e6, 0.0) == pytest.approx(2.5e-4)  # EDM2's 1/√(8/2) when asked
 
 
-@pytest.mark.skipif(not COMPILES, reason=f"torch.compile of modules needs PyTorch ≥ 2.2 (this is {torch.__version__})")
+@pytest.mark.skipif(not COMPILES, reason=NO_COMPILE)
 def test_compiled_bricks_match_eager_and_keep_one_graph_across_offsets():
     """Each brick compiled on its own: the same loss as eager, and random roll offsets (tensors)
     never recompile (error_on_recompile would raise)."""
@@ -139,7 +140,7 @@ def test_compiled_bricks_match_eager_and_keep_one_graph_across_offsets():
     assert all(p.grad is not None for p in compiled.bricks.parameters())
 
 
-@pytest.mark.skipif(not COMPILES, reason=f"torch.compile of modules needs PyTorch ≥ 2.2 (this is {torch.__version__})")
+@pytest.mark.skipif(not COMPILES, reason=NO_COMPILE)
 def test_compiled_training_run_profiles_and_saves_its_compile_cache(tmp_path):
     build_fake(tmp_path)
     cache = tmp_path / "cache.bin"
