@@ -60,9 +60,7 @@ if [ "$continue" != 1 ]; then
   measure "new path, not compiled: data on the device, regions of ≤ 16 tokens by matmul"
 fi
 
-minutes_left() {
-  awk -v t0="$t0" -v m="$minutes" -v now="$(date +%s)" 'BEGIN { r = (t0 + 60*m - now) / 60; print (r > .1 ? r : .1) }'
-}
+minutes_left() { "$python" -c "import time; print(round(max(0.1, ($t0 + 60 * $minutes - time.time()) / 60), 2))"; }
 
 exported=0  # the checkpoint's mtime at the last export
 export_latest() {  # the newest checkpoint's EMA, if not exported yet, and the log and last sample grid
@@ -95,7 +93,7 @@ train() {  # --compile or nothing; resumes the checkpoint of a run that stopped
 if [ "$compile" = 1 ]; then
   train --compile --compile-cache "$cache" --compile-cache-out "$out/compile-cache.bin"
   rc=$?
-  if [ $rc != 0 ] && [ "$(awk -v m="$(minutes_left)" 'BEGIN { print (m > 1) }')" = 1 ]; then
+  if [ $rc != 0 ] && [ "$(minutes_left | cut -d. -f1)" -ge 1 ]; then
     echo "the compiled run failed (rc $rc): going on eagerly" | tee -a "$out/train.out"
     train; rc=$?
   fi
