@@ -5,9 +5,10 @@ Every added DiT block is a copy of the block it follows, with the two gate rows 
 g2) set to zero: with adaLN-Zero a zero gate makes the block x + 0·attn(…) + 0·mlp(…) = x, so the
 grown stack computes exactly what the trained one does, and training moves the gates off zero from
 the first step (their gradient is the copied branch's output, which is not zero). The added blocks
-are interleaved with the trained ones, not stacked on top: LLaMA Pro's block expansion (Wu et al.
-2024, arXiv 2401.02415) found interleaved identity-initialised copies better than adding them all
-at the top or bottom, and spreading them keeps the final layer reading features of the same depth.
+are interleaved with the trained ones, not stacked on top, as in LLaMA Pro's block expansion (Wu et
+al. 2024, arXiv 2401.02415: copies of trained blocks with zeroed output layers, spread through the
+stack; its ablation preferred that to stacking them at the top or bottom, not re-checked here):
+every stage of the brick gains capacity, and the final layer keeps reading the features it learnt.
 """
 from collections import Counter
 
