@@ -175,7 +175,7 @@ def load(model_dir):
     """model.json + weights.safetensors → LegoStack (f32), checking the weights' SHA-256."""
     meta, wpath, parts = weights_file(model_dir)
     if not wpath.is_file() and parts:
-        raise ValueError(f"{wpath} is in parts: join them with `python3 -m train.export --join {model_dir}`")
+        raise ValueError(f"{wpath} is in parts: join them with `npm run export -- --join {model_dir}`")
     sha = hashlib.sha256(wpath.read_bytes()).hexdigest()
     if sha != meta["weights"]["sha256"]:
         raise ValueError(f"{wpath}: SHA-256 {sha} does not match model.json ({meta['weights']['sha256']})")

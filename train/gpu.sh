@@ -16,10 +16,10 @@
 # What comes back, $OUT, 8 files of ≤ 16 MiB: train.out, log.jsonl, profile.txt, samples.png (the last
 # grid), compile-cache.bin (carry it next time as COMPILE_CACHE, default .gpu/compile-cache.bin), and the
 # export <NAME>/model.json + weights.safetensors.00, .01 (fp16 in PART_MIB = 15 MiB parts; join them with
-# `python3 -m train.export --join <dir>`). No checkpoint comes back: the next window starts from the export.
+# `npm run export -- --join <dir>`). No checkpoint comes back: the next window starts from the export.
 # CONTINUE=1 (a second call that finds the machine warm, within 30 s) skips the measurement and resumes the
 # checkpoint the first call left in RUNS.
-# Tried here by train/tests/test_gpu_sh.py: DEVICE=cpu PRESET=tiny-deep INIT=<tiny export> COMPILE=0 ….
+# Tried here by train/tests/test_gpu_window.py: DEVICE=cpu PRESET=tiny-deep INIT=<tiny export> COMPILE=0 ….
 set -u
 out=${OUT:?set OUT to the folder that receives the results}
 minutes=${MINUTES:-8.5}
