@@ -1,5 +1,6 @@
 """The trainer's fast path: batches drawn on the device, short-region attention, index-tensor rolls,
 the learning-rate schedule across windows, and (PyTorch ≥ 2.2) bricks compiled one by one."""
+import gzip
 import math
 from types import SimpleNamespace
 
@@ -149,6 +150,7 @@ def test_compiled_training_run_profiles_and_saves_its_compile_cache(tmp_path):
                 "--compile-cache-out", str(cache), "--profile-steps", "2", "--profile-after", "4"])
     report = (tmp_path / "runs" / "c" / "profile.txt").read_text()
     assert "compile True" in report and "images/s" in report and "Self CPU" in report  # the profiler's table
-    assert cache.stat().st_size > 0
+    loaded = torch.compiler.load_cache_artifacts(gzip.decompress(cache.read_bytes()))  # what the next machine does
+    assert loaded.artifacts["inductor"] and loaded.artifacts["aot_autograd"]
     ck = torch.load(tmp_path / "runs" / "c" / "ckpt.pt")
     assert ck["state"]["images"] == 64 and np.isfinite(float(ck["model"]["bricks.2.final.linear.weight"].sum()))
