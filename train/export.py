@@ -69,6 +69,8 @@ def model_json(cfg: LegoConfig, labels, n_params, dtype, sha256, name, extra=Non
         "architecture": {"d": cfg.d, "heads": cfg.heads, "mlp_ratio": cfg.mlp_ratio, "channels": cfg.channels,
                          "fourier_dim": cfg.fourier_dim, "label_dim": cfg.label_dim,
                          "bricks": [{"region": b.region, "patch": b.patch, "depth": b.depth} for b in cfg.bricks],
+                         # only where a region is larger than it: older files and engines never see it
+                         **({"canvas_unit": cfg.canvas_unit} if cfg.canvas_unit != cfg.max_region else {}),
                          "gelu": "tanh", "layernorm_eps": 1e-6},
         "labels": {**labels, "stop_words": sorted(STOP_WORDS)},  # prompts drop these words
         "edm": {"sigma_data": SIGMA_DATA, "sigma_min": 0.002, "sigma_max": 80.0, "rho": 7.0},
@@ -181,7 +183,8 @@ def load(model_dir):
         raise ValueError(f"{wpath}: SHA-256 {sha} does not match model.json ({meta['weights']['sha256']})")
     arch = meta["architecture"]
     cfg = LegoConfig(bricks=arch["bricks"], d=arch["d"], heads=arch["heads"], label_dim=arch["label_dim"],
-                     channels=arch["channels"], mlp_ratio=arch["mlp_ratio"], fourier_dim=arch["fourier_dim"])
+                     channels=arch["channels"], mlp_ratio=arch["mlp_ratio"], fourier_dim=arch["fourier_dim"],
+                     canvas_unit=arch.get("canvas_unit", 0))  # absent before bricks larger than it existed
     model = LegoStack(cfg)
     model.load_state_dict({k: torch.from_numpy(v.astype(np.float32)) for k, v in read_safetensors(wpath).items()})
     return model.eval(), meta
@@ -197,9 +200,11 @@ def load_ema(path):
 
 @torch.no_grad()
 def fp16_error(model, label_dim, n=8, seed=0):
-    """Largest |D_fp16 − D_fp32| over all bricks on random inputs, with weights rounded to fp16."""
+    """Largest |D_fp16 − D_fp32| over all bricks on random inputs, with weights rounded to fp16, on a canvas
+    of the largest region (every brick runs)."""
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, 3, 32, 32, generator=g)
+    side = model.cfg.max_region
+    x = torch.randn(n, 3, side, side, generator=g)
     sigma = torch.exp(torch.randn(n, generator=g) * 1.2 - 1.2)
     y = (torch.rand(n, label_dim, generator=g) < 0.02).float()
     ref = model(x * (1 + sigma[:, None, None, None]), sigma, y)
@@ -240,9 +245,12 @@ def main():
     err = fp16_error(model, model.cfg.label_dim)
     dtype = a.dtype if a.dtype != "auto" else ("F16" if err <= a.fp16_tol else "F32")
     st = ck["state"]
+    large = model.cfg.max_region > model.cfg.canvas_unit  # then say how its bricks were trained
     extra = {"training": {"images_seen": st["images"], "steps": st["step"], "hours": round(st["seconds"] / 3600, 2),
-                          "preset": ck["args"].get("preset"), "fp16_max_abs_error": err,
-                          **({"grown": st["grown"]} if st.get("grown") else {})}}
+                          "preset": ck["args"].get("preset"), "canvas": ck["args"].get("canvas", 32),
+                          "fp16_max_abs_error": err,
+                          **({"grown": st["grown"]} if st.get("grown") else {}),
+                          **({"lower_lr": ck["args"]["lower_lr"]} if large else {})}}
     if a.extra:
         extra.update(json.loads(a.extra.read_text()))
     out = a.out or ROOT / "public" / "models" / a.run.name

@@ -5,7 +5,9 @@
 Every parameter is random (adaLN and final layers included, so every path is exercised); the
 canvas is non-square. golden.safetensors holds inputs and outputs, golden.json says what each is.
 `tiny` is the main fixture; STACKS are other brick stacks the trainer makes (official-style patches
-2/8/2, progressive refinement), for the engine's parity on every shape of stack.
+2/8/2, progressive refinement), for the engine's parity on every shape of stack. COVER is a stack with
+a region larger than its canvas unit, with goldens on several canvases (COVER_CANVASES): one its top
+brick does not fit (inactive), a multiple of that region, and sides that are not (overlapping regions).
 """
 import json
 from pathlib import Path
@@ -15,7 +17,7 @@ import torch
 
 from train.dataset import ROOT
 from train.export import export, write_safetensors
-from train.lego import LegoConfig, LegoStack, sample
+from train.lego import ROLLED, LegoConfig, LegoStack, sample
 
 VERSION = 3
 OUT = ROOT / "test" / "fixtures" / "tiny"
@@ -33,15 +35,60 @@ STACKS = {  # name → (bricks, canvas H×W)
                (32, 32)),
 }
 
+COVER = "cover-16"  # test/fixtures/stacks/cover-16: a 16×16 brick on a stack of canvas unit 8
+COVER_BRICKS = [dict(region=4, patch=2, depth=1), dict(region=8, patch=4, depth=1), dict(region=16, patch=4, depth=2)]
+COVER_UNIT = 8
+COVER_CANVASES = {  # name → H×W: what the 16×16 brick does there
+    "8x16": (8, 16),  # inactive: its region is taller than the canvas
+    "16x32": (16, 32),  # two regions side by side; the rolled tiling shifts them by 8 along the width
+    "24x40": (24, 40),  # overlapping regions on both sides: rows from 0 and 8, columns from 0, 12 and 24
+    "24x32": (24, 32),  # overlapping along the height, two regions rolled by 8 along the width
+}
 
-def tiny_model(seed=0, bricks=None):
+
+def tiny_model(seed=0, bricks=None, canvas_unit=0):
     torch.manual_seed(seed)
-    model = LegoStack(LegoConfig(**{**CFG, "bricks": bricks or CFG["bricks"]}))
+    model = LegoStack(LegoConfig(**{**CFG, "bricks": bricks or CFG["bricks"]}, canvas_unit=canvas_unit))
     with torch.no_grad():
         for name, p in model.named_parameters():
             fan_in = p.shape[1] if p.ndim == 2 else p.shape[0]
             p.copy_(torch.randn(p.shape) * (0.1 if name.endswith("bias") else fan_in ** -0.5))
     return model.eval()
+
+
+def goldens(model, canvas, cases, rolled=False, prefix=""):
+    """Inputs and the reference's outputs on one H×W canvas: every active brick's D_k for each case
+    (name, active bricks, shift), and a guided 3-step Heun trajectory (with the rolled tiling on its odd
+    steps if `rolled`). Returns (tensors named prefix + key, the canvas's golden.json entry)."""
+    g = torch.Generator().manual_seed(1)
+    B, (H, W) = 2, canvas
+    sigma = torch.tensor([0.7, 3.0])
+    x = torch.randn(B, 3, H, W, generator=g) * (1 + sigma[:, None, None, None])
+    y = torch.zeros(B, 10)
+    y[0, [0, 3, 5, 8]] = 1  # Animals, google, "cat", "smiling"
+    y[1, [2, 4, 7]] = 1  # Flags, twitter, "red"
+    tensors = {"x": x, "sigma": sigma, "labels": y}
+    meta = {"canvas": [H, W], "batch": B, "sigma": sigma.tolist(), "cases": {}}
+    for case, active, shift in cases:
+        outs = model(x, sigma, y, active=active, shift=shift)
+        meta["cases"][case] = {"active": active, "shift": shift if shift == ROLLED else list(shift),
+                               "outputs": [f"{prefix}{case}.D{k}" for k, _ in outs]}
+        tensors.update({f"{case}.D{k}": D for k, D in outs})
+    noise = torch.randn(B, 3, H, W, generator=g)
+    traj = sample(model, noise, y[:1].expand(B, -1), steps=3, cfg_scale=2.0, heun=True,  # one label for the batch
+                  shift_at=(lambda i: ROLLED if i % 2 else None) if rolled else None)
+    tensors["heun.noise"] = noise
+    tensors.update({f"heun.x{i}": t for i, t in enumerate(traj)})
+    meta["heun"] = {"steps": 3, "cfg": 2.0, "sampler": "heun", "labels": "labels[0] for every image",
+                    "trajectory": [f"{prefix}heun.x{i}" for i in range(4)]}
+    if rolled:
+        meta["heun"]["shift"] = ROLLED + " on odd steps"
+    return {prefix + k: v for k, v in tensors.items()}, meta
+
+
+def write_goldens(out, tensors, meta):
+    write_safetensors({k: v.float().numpy() for k, v in tensors.items()}, out / "golden.safetensors")
+    (out / "golden.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 
 @torch.no_grad()
@@ -50,30 +97,29 @@ def generate(out=OUT, name="tiny", bricks=None, canvas=(16, 32)):
     model = tiny_model(bricks=bricks)
     out.mkdir(parents=True, exist_ok=True)
     export(model, LABELS, out, name, "F32", {"fixture_version": VERSION})
-    g = torch.Generator().manual_seed(1)
-    (B, (H, W)), top = (2, canvas), model.cfg.max_region
-    sigma = torch.tensor([0.7, 3.0])
-    x = torch.randn(B, 3, H, W, generator=g) * (1 + sigma[:, None, None, None])
-    y = torch.zeros(B, 10)
-    y[0, [0, 3, 5, 8]] = 1  # Animals, google, "cat", "smiling"
-    y[1, [2, 4, 7]] = 1  # Flags, twitter, "red"
-    tensors = {"x": x, "sigma": sigma, "labels": y}
-    cases = {}
-    for case, active, shift in [("all", [0, 1, 2], (0, 0)), ("skip_middle", [0, 2], (0, 0)),
-                                ("skip_top", [0, 1], (0, 0)), ("skip_bottom", [1, 2], (0, 0)),
-                                ("shifted", [0, 1, 2], (top // 4, top // 2))]:
-        outs = model(x, sigma, y, active=active, shift=shift)
-        cases[case] = {"active": active, "shift": list(shift), "outputs": [f"{case}.D{k}" for k, _ in outs]}
-        tensors.update({f"{case}.D{k}": D for k, D in outs})
-    noise = torch.randn(B, 3, H, W, generator=g)
-    traj = sample(model, noise, y[:1].expand(B, -1), steps=3, cfg_scale=2.0, heun=True)  # one label for the batch
-    tensors["heun.noise"] = noise
-    tensors.update({f"heun.x{i}": t for i, t in enumerate(traj)})
-    write_safetensors({k: v.float().numpy() for k, v in tensors.items()}, out / "golden.safetensors")
-    meta = {"version": VERSION, "regenerate": REGEN, "canvas": [H, W], "batch": B,
-            "sigma": sigma.tolist(), "cases": cases,
-            "heun": {"steps": 3, "cfg": 2.0, "sampler": "heun", "labels": "labels[0] for every image", "trajectory": [f"heun.x{i}" for i in range(4)]}}
-    (out / "golden.json").write_text(json.dumps(meta, indent=1) + "\n")
+    top = model.cfg.max_region
+    cases = [("all", [0, 1, 2], (0, 0)), ("skip_middle", [0, 2], (0, 0)), ("skip_top", [0, 1], (0, 0)),
+             ("skip_bottom", [1, 2], (0, 0)), ("shifted", [0, 1, 2], (top // 4, top // 2))]
+    tensors, golden = goldens(model, canvas, cases)
+    meta = {"version": VERSION, "regenerate": REGEN, **golden}
+    write_goldens(out, tensors, meta)
+    return meta
+
+
+@torch.no_grad()
+def generate_cover(out=STACKS_OUT / COVER):
+    """The COVER stack's goldens on every canvas of COVER_CANVASES, keys prefixed with the canvas name."""
+    torch.set_num_threads(1)
+    model = tiny_model(bricks=COVER_BRICKS, canvas_unit=COVER_UNIT)
+    out.mkdir(parents=True, exist_ok=True)
+    export(model, LABELS, out, COVER, "F32", {"fixture_version": VERSION})
+    cases = [("all", [0, 1, 2], (0, 0)), ("skip_middle", [0, 2], (0, 0)), ("skip_bottom", [1, 2], (0, 0)),
+             ("rolled", [0, 1, 2], ROLLED)]
+    tensors, meta = {}, {"version": VERSION, "regenerate": REGEN, "canvases": {}}
+    for name, canvas in COVER_CANVASES.items():
+        t, meta["canvases"][name] = goldens(model, canvas, cases, rolled=True, prefix=f"{name}.")
+        tensors.update(t)
+    write_goldens(out, tensors, meta)
     return meta
 
 
@@ -82,6 +128,7 @@ def generate_all():
     out = [(OUT, generate())]
     for name, (bricks, canvas) in STACKS.items():
         out.append((STACKS_OUT / name, generate(STACKS_OUT / name, name, bricks, canvas)))
+    out.append((STACKS_OUT / COVER, generate_cover()))
     return out
 
 

@@ -9,6 +9,10 @@ are interleaved with the trained ones, not stacked on top, as in LLaMA Pro's blo
 al. 2024, arXiv 2401.02415: copies of trained blocks with zeroed output layers, spread through the
 stack; its ablation preferred that to stacking them at the top or bottom, not re-checked here):
 every stage of the brick gains capacity, and the final layer keeps reading the features it learnt.
+
+A stack can also grow taller: bricks added on top whose regions are larger than the canvas unit (such as a
+64×64 brick on a 32×32 stack) start from a fresh initialisation, and are inactive on every canvas they do
+not fit, where the grown stack still computes exactly what the trained one did.
 """
 from collections import Counter
 
@@ -37,8 +41,10 @@ def growable(old: LegoConfig, new: LegoConfig):
     for key in a:
         if key != "bricks" and a[key] != b[key]:
             return f"{key} {a[key]} ≠ {b[key]}"
-    if len(old.bricks) != len(new.bricks):
-        return f"{len(old.bricks)} bricks ≠ {len(new.bricks)}"
+    added = new.bricks[len(old.bricks):]
+    if len(new.bricks) < len(old.bricks) or any(b.region <= new.canvas_unit for b in added):
+        return (f"{len(old.bricks)} bricks ≠ {len(new.bricks)} (bricks can only be added on top, with regions "
+                f"larger than the canvas unit {new.canvas_unit})")
     for k, (p, q) in enumerate(zip(old.bricks, new.bricks)):
         if (p.region, p.patch) != (q.region, q.patch) or q.depth < p.depth:
             return (f"brick {k} is {p.region}/{p.patch}/{p.depth} (region/patch/depth), "
@@ -53,10 +59,13 @@ def grow(model: LegoStack, cfg: LegoConfig) -> LegoStack:
     if why:
         raise ValueError(f"cannot grow this stack into the requested one: {why}")
     old, d = model.state_dict(), cfg.d
+    fresh = LegoStack(cfg).state_dict()
     state = {}
-    for name in LegoStack(cfg).state_dict():
+    for name in fresh:
         parts = name.split(".")
-        if parts[0] == "bricks" and parts[2] == "blocks":  # bricks.<k>.blocks.<j>.<rest>
+        if parts[0] == "bricks" and int(parts[1]) >= len(model.cfg.bricks):
+            state[name] = fresh[name]  # an added brick: its zero final layer gives F = 0 until it is trained
+        elif parts[0] == "bricks" and parts[2] == "blocks":  # bricks.<k>.blocks.<j>.<rest>
             k, j = int(parts[1]), int(parts[3])
             src, itself = interleave(model.cfg.bricks[k].depth, cfg.bricks[k].depth)[j]
             w = old[".".join(parts[:3] + [str(src)] + parts[4:])].clone()

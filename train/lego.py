@@ -29,12 +29,21 @@ class LegoConfig:
     channels: int = 3
     mlp_ratio: int = 4
     fourier_dim: int = 256
+    # every canvas side is a multiple of it (0: the largest region). A brick of a larger region runs only on
+    # canvases it fits (see fits), covering them with overlapping regions where they are not multiples of it.
+    canvas_unit: int = 0
 
     def __post_init__(self):
         self.bricks = [b if isinstance(b, Brick) else Brick(**b) for b in self.bricks]
         assert self.d % 4 == 0 and self.d % self.heads == 0
-        for b in self.bricks:
+        self.canvas_unit = self.canvas_unit or self.max_region
+        if all(b.region != self.canvas_unit for b in self.bricks):
+            raise ValueError(f"canvas_unit {self.canvas_unit} is the region of no brick")
+        for k, b in enumerate(self.bricks):
             assert b.region % b.patch == 0
+            if self.canvas_unit % b.patch or (b.region <= self.canvas_unit and self.canvas_unit % b.region):
+                raise ValueError(f"brick {k} ({b.region}/{b.patch}): canvas_unit {self.canvas_unit} must be a multiple "
+                                 f"of every patch and of every region up to it")
 
     def to_dict(self):
         return asdict(self)
@@ -47,16 +56,49 @@ class LegoConfig:
         """Brick k's input channels: F_prev (above the first brick), c_in·x, row, col."""
         return (0 if k == 0 else self.channels) + self.channels + 2
 
-    def flops(self, h=32, w=32):
-        """Multiply-add FLOPs (×2) of one network evaluation of one h×w image with every brick on:
-        the matmuls and attention, which are nearly all of the work."""
+    def flops(self, h=32, w=32, only=None):
+        """Multiply-add FLOPs (×2) of one network evaluation of one h×w image with every brick on (or the
+        bricks `only`): the matmuls and attention, which are nearly all of the work. A brick counts the
+        tokens of the regions it runs, overlapping ones included; an inactive brick nothing."""
         d, total = self.d, 0
         for k, b in enumerate(self.bricks):
-            tokens, seq = h * w // b.patch ** 2, (b.region // b.patch) ** 2
+            if not fits(b.region, h, w) or (only is not None and k not in only):
+                continue
+            seq = (b.region // b.patch) ** 2
+            tokens = len(region_origins(h, b.region, b.patch)) * len(region_origins(w, b.region, b.patch)) * seq
             total += tokens * (self.input_channels(k) * b.patch ** 2 * d + d * d)  # patch MLP
             total += b.depth * tokens * ((4 + 2 * self.mlp_ratio) * d * d + 2 * seq * d)  # qkv, proj, MLP; qk, pv
             total += tokens * d * b.patch ** 2 * self.channels  # final linear
         return 2 * total
+
+
+def fits(region, h, w):
+    """Whether a brick of this region runs on an h×w canvas. One whose region is longer than a side is
+    inactive there, as if skipped at every step: it never saw such a token grid in training."""
+    return region <= h and region <= w
+
+
+def region_origins(side, region, patch):
+    """First pixel of each region along one canvas side: ⌈side/region⌉ regions spread evenly from 0 to
+    side − region (the last flush with the far edge), at multiples of the patch. On a multiple of the
+    region this is plain tiling (i·region); otherwise neighbours overlap and the fold averages them."""
+    n = -(-side // region)
+    span = (side - region) // patch  # patches from the first origin to the last
+    return [patch * (i * span // (n - 1)) for i in range(n)] if n > 1 else [0]
+
+
+ROLLED = "rolled"  # shift= on the sampler's odd steps: each brick's rolled tiling (rolled_shifts)
+
+
+def rolled_shifts(cfg, h, w):
+    """Per brick, its region-grid shift (sy, sx) on the sampler's odd steps on an h×w canvas (None where it
+    is inactive). Along a side longer than U, the largest region that runs on this canvas, every brick
+    that tiles that side exactly shifts by U/2 modulo its own region (U's brick by half its region, the
+    smaller regions nested in it by nothing); a brick whose regions cover the side (one region, or
+    overlapping ones) never shifts along it, and no brick shifts along a side of U or less."""
+    top = max(b.region for b in cfg.bricks if fits(b.region, h, w))
+    return [tuple((top // 2) % b.region if side > top and side % b.region == 0 else 0 for side in (h, w))
+            if fits(b.region, h, w) else None for b in cfg.bricks]
 
 
 def layer_norm(x):
@@ -193,20 +235,44 @@ class LegoBrick(nn.Module):
         t = t.reshape(B, H // r, W // r, g, g, C, p, p).permute(0, 5, 1, 3, 6, 2, 4, 7)
         return t.reshape(B, C, H, W)
 
-    def forward(self, inp, silu_c, shift=None):
-        """inp (B, Cin, H, W) → F (B, 3, H, W). shift (sy, sx) moves the region grid by that many
-        pixels, wrapping around: Python ints, or a tensor of two (the trainer's random offsets, so
-        that a compiled brick sees one graph whatever the offset); None or (0, 0): no shift."""
-        B, _, H, W = inp.shape
-        assert H % self.r == 0 and W % self.r == 0, f"canvas {H}×{W} is not a multiple of {self.r}"
-        shifted = shift is not None and (torch.is_tensor(shift) or any(shift))
-        if shifted:
-            inp = roll(inp, -shift[0], -shift[1])
+    def regions(self, inp, silu_c):
+        """(B, Cin, H, W), sides multiples of the region → (B, 3, H, W): every region on its own."""
         x = self.patch(self.tile(inp)) + self.pos  # (B, R, T, d)
         for blk in self.blocks:
             x = blk(x, silu_c)
-        out = self.untile(self.final(x, silu_c), H, W)
+        return self.untile(self.final(x, silu_c), *inp.shape[-2:])
+
+    def forward(self, inp, silu_c, shift=None):
+        """inp (B, Cin, H, W) → F (B, 3, H, W). shift (sy, sx) moves the region grid by that many
+        pixels, wrapping around: Python ints, or a tensor of two (the trainer's random offsets, so
+        that a compiled brick sees one graph whatever the offset); None or (0, 0): no shift.
+        A side that is not a multiple of the region is covered by overlapping regions (covered)."""
+        H, W = inp.shape[-2:]
+        assert fits(self.r, H, W), f"a {self.r}×{self.r} region does not fit a {H}×{W} canvas"
+        if H % self.r or W % self.r:
+            return self.covered(inp, silu_c, shift)
+        shifted = shift is not None and (torch.is_tensor(shift) or any(shift))
+        if shifted:
+            inp = roll(inp, -shift[0], -shift[1])
+        out = self.regions(inp, silu_c)
         return roll(out, shift[0], shift[1]) if shifted else out
+
+    def covered(self, inp, silu_c, shift=None):
+        """Overlapping regions (region_origins) along the sides that are not multiples of the region,
+        plain tiling shifted by `shift` along the others: the regions are gathered into a canvas of
+        whole regions, run, and folded back, each pixel the mean of the regions that cover it."""
+        B, _, H, W = inp.shape
+        idx = []
+        for side, s in zip((H, W), shift if shift is not None else (0, 0)):
+            origins = torch.tensor(region_origins(side, self.r, self.p), device=inp.device)
+            s = s if side % self.r == 0 else 0  # a covered side never shifts
+            idx.append(((origins[:, None] + torch.arange(self.r, device=inp.device) + s) % side).reshape(-1))
+        rows, cols = idx  # source row / column of each row / column of the gathered canvas
+        f = self.regions(inp.index_select(2, rows).index_select(3, cols), silu_c)  # (B, 3, ny·r, nx·r)
+        out = f.new_zeros(B, f.shape[1], H, f.shape[3]).index_add_(2, rows, f)
+        out = f.new_zeros(B, f.shape[1], H, W).index_add_(3, cols, out)
+        count = torch.bincount(rows, minlength=H)[:, None] * torch.bincount(cols, minlength=W)[None]
+        return out / count
 
 
 class LegoStack(nn.Module):
@@ -233,10 +299,19 @@ class LegoStack(nn.Module):
         """Every active brick's D_k: list of (brick index, D_k (B, 3, H, W)).
 
         x (B, 3, H, W) noisy image; sigma (B,); labels (B, L); active: brick indices on (default
-        all); coord (B or 1, 2, H, W) coordinate channels (default: the whole canvas); shift: one
-        region-grid shift for all bricks, or shifts: one per brick.
+        all; a brick that does not fit the canvas never runs, see fits); coord (B or 1, 2, H, W)
+        coordinate channels (default: the whole canvas); shift: one region-grid shift for all
+        bricks, or ROLLED (each brick's own, rolled_shifts), or shifts: one per brick.
         """
         B, _, H, W = x.shape
+        runs = [k for k, b in enumerate(self.cfg.bricks) if fits(b.region, H, W)]
+        active = runs if active is None else sorted(set(active) & set(runs))
+        if not active:
+            raise ValueError(f"no active brick runs on a {H}×{W} canvas (bricks of regions larger than a side are "
+                             f"inactive there)")
+        if isinstance(shift, str):
+            assert shift == ROLLED, shift
+            shifts = rolled_shifts(self.cfg, H, W)
         s = sigma.reshape(B, 1, 1, 1).float()
         c_skip = SIGMA_DATA ** 2 / (s ** 2 + SIGMA_DATA ** 2)
         c_out = s * SIGMA_DATA / (s ** 2 + SIGMA_DATA ** 2).sqrt()
@@ -245,7 +320,6 @@ class LegoStack(nn.Module):
         if coord is None:
             coord = coords(H, W, device=x.device)[None]
         base = torch.cat([c_in * x, coord.expand(B, -1, -1, -1)], dim=1)
-        active = range(len(self.bricks)) if active is None else sorted(active)
         outs, f_prev = [], None
         for k in active:
             if k == 0:

@@ -4,7 +4,7 @@ import torch
 from train.dataset import ROOT
 from train.export import load
 from train.grow import grow, interleave
-from train.lego import LegoConfig, LegoStack
+from train.lego import ROLLED, LegoConfig, LegoStack
 from train.tests.test_lego import small
 from train.train import PRESETS
 
@@ -65,3 +65,35 @@ def test_only_a_deeper_stack_of_the_same_shape_grows(change, message):
     cfg = dict(d=16, heads=2, label_dim=3, bricks=[dict(region=8, patch=2, depth=2)])
     with pytest.raises(ValueError, match=message):
         grow(m, LegoConfig(**{**cfg, **change}))
+
+
+def test_a_64_brick_added_to_the_shipped_lego_s_leaves_it_unchanged_where_the_brick_does_not_fit():
+    """lego-s64 grown from the shipped lego-s: on 32-pixel sides the new brick is inactive and the model is
+    the shipped one, bit for bit; at 64×64 the bricks below compute what they did, and the new brick starts
+    as a denoiser that has learnt nothing (D = c_skip·x, its final layer being zero)."""
+    shipped, _ = load(SHIPPED)
+    cfg = LegoConfig(**PRESETS["lego-s64"], label_dim=shipped.cfg.label_dim)
+    big = grow(shipped, cfg).eval()
+    g = torch.Generator().manual_seed(0)
+    sigma = torch.tensor([0.4, 3.0])
+    y = (torch.rand(2, cfg.label_dim, generator=g) < 0.02).float()
+    for h, w, shift in [(32, 32, None), (32, 64, ROLLED)]:
+        x = torch.randn(2, 3, h, w, generator=g)
+        with torch.no_grad():
+            ref, out = shipped(x, sigma, y, shift=shift), big(x, sigma, y, shift=shift)
+        assert [k for k, _ in out] == [0, 1, 2] and all(torch.equal(a, b) for (_, a), (_, b) in zip(ref, out))
+    x = torch.randn(2, 3, 64, 64, generator=g)
+    with torch.no_grad():
+        ref, out = shipped(x, sigma, y), big(x, sigma, y)
+    assert all(torch.equal(a, b) for (_, a), (_, b) in zip(ref, out[:3]))
+    c_skip = (0.25 / (sigma ** 2 + 0.25))[:, None, None, None]
+    assert out[3][0] == 3 and torch.allclose(out[3][1], c_skip * x)
+
+
+def test_only_bricks_larger_than_the_canvas_unit_are_added():
+    m = LegoStack(LegoConfig(d=16, heads=2, label_dim=3, bricks=[dict(region=8, patch=2, depth=1)]))
+    with pytest.raises(ValueError, match="regions larger than the canvas unit 8"):
+        grow(m, LegoConfig(d=16, heads=2, label_dim=3, bricks=[dict(region=8, patch=2, depth=1)] * 2))
+    big = grow(m, LegoConfig(d=16, heads=2, label_dim=3, canvas_unit=8,
+                             bricks=[dict(region=8, patch=2, depth=1), dict(region=16, patch=4, depth=1)]))
+    assert torch.equal(big.bricks[0].patch[0].weight, m.bricks[0].patch[0].weight)
