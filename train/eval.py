@@ -8,10 +8,13 @@
     /usr/bin/python3 -m train.eval grid        # docs/samples.png, a row per category
     /usr/bin/python3 -m train.eval fit         # each brick's denoising error on training and held-out emoji
     /usr/bin/python3 -m train.eval ablations --runs-dir runs-abl --runs pg lego-s  # runs at equal CPU time
+    /usr/bin/python3 -m train.eval size64 --model M64 --base M32  # a 64×64 model beside its base, 32 and 64
+    /usr/bin/python3 -m train.eval skip --size 64 --model M64     # the skip curve of the 64×64 brick
 
 Samples come from the PyTorch reference (the engine matches it, see test/engine); all settings
 of one command share the same noise, so their differences are the settings'. Results go to
-docs/eval/ as JSON, a markdown table and a plot.
+docs/eval/ as JSON, a markdown table and a plot. The judge sees 32×32 images: 64×64 samples (and the
+real 64×64 renders they are compared with) are area-downsampled to 32×32 first.
 """
 import argparse
 import json
@@ -27,7 +30,7 @@ from train.dataset import EmojiData, ROOT
 from train.export import load, load_ema
 from train.images import save_grid
 from train.judge import accuracy, features, frechet, held_out_mask, images, load_judge
-from train.lego import sample
+from train.lego import ROLLED, sample
 
 OUT = ROOT / "docs" / "eval"
 PROMPTS = {"cat": "Animals & Nature", "dog": "Animals & Nature", "pizza": "Food & Drink",
@@ -49,9 +52,35 @@ class Judged:
                         "n": int(held.sum())}
 
     def score(self, x, cats):
-        x = x.clamp(-1, 1)
+        x = area_down(x.clamp(-1, 1))
         return {"fid": frechet(features(self.judge, x), self.real_feats),
                 "accuracy": accuracy(self.judge, x, cats)}
+
+    def ceiling64(self):
+        """The held-out real emoji's 64×64 renders, area-downsampled, scored as samples are (the ceiling at 64)."""
+        held = held_out_mask(self.data)
+        return {**self.score(images64(self.data, np.flatnonzero(held)), torch.from_numpy(self.data.cat[held])),
+                "n": int(held.sum())}
+
+
+def area_down(x, side=32):
+    """Canvases (B, 3, S, S) → side×side by area averaging (what the dataset did to its 64×64 renders)."""
+    f = x.shape[-1] // side
+    return torch.nn.functional.avg_pool2d(x, f) if f > 1 else x
+
+
+def images64(data, idx):
+    """The dataset's 64×64 renders of rows idx as (N, 3, 64, 64) in [-1, 1]."""
+    return torch.from_numpy(data.x64[idx]).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
+def seam_ratio(x, at=32):
+    """Mean |step| between pixel rows and columns at-1 and at (where 32×32 regions meet on a 64×64 canvas)
+    over the mean |step| between all neighbouring rows and columns: about 1 without seams, above 1 with."""
+    x = x.clamp(-1, 1)
+    dy, dx = (x[:, :, 1:] - x[:, :, :-1]).abs(), (x[..., 1:] - x[..., :-1]).abs()
+    seam = (dy[:, :, at - 1].mean() + dx[..., at - 1].mean()) / 2
+    return float(seam / ((dy.mean() + dx.mean()) / 2))
 
 
 def category_labels(data, cats, style=None):
@@ -60,6 +89,11 @@ def category_labels(data, cats, style=None):
     if style is not None:
         y[:, data.n_cat + style] = 1
     return y
+
+
+def rolled_on_odd_steps(i):
+    """The engines' default tiling (shiftTiling): the rolled tiling on odd steps (train/lego.py rolled_shifts)."""
+    return ROLLED if i % 2 else None
 
 
 def run_samples(model, noise, y, steps, cfg, active_at=None, shift_at=None, batch=128):
@@ -99,12 +133,15 @@ def plot(name, panels, title, logx=False):
 
 
 def skip_curve(a, data, judged):
+    """docs/eval/skip_curve.* (skip_curve64.* with --size 64): FID-emoji, accuracy and time with the top brick
+    skipped for the last fraction of the steps, and with each other brick off, on size×size canvases."""
     model, meta = load(a.model)
     n_bricks = len(model.bricks)
     top = n_bricks - 1
     g = torch.Generator().manual_seed(a.seed)
     cats = torch.arange(data.n_cat).repeat_interleave(a.per_class)
-    noise = torch.randn(len(cats), 3, 32, 32, generator=g)
+    noise = torch.randn(len(cats), 3, a.size, a.size, generator=g)
+    suffix = "" if a.size == 32 else str(a.size)
     y = category_labels(data, cats)
     settings = [(f"top brick skipped for last {f:.0%}", f, None) for f in a.fractions]
     settings += [(f"brick {k + 1} off", None, k) for k in range(n_bricks - 1)]
@@ -115,7 +152,7 @@ def skip_curve(a, data, judged):
             active_at = lambda i, off=off: [k for k in range(n_bricks) if k != off]
         else:
             active_at = lambda i, frac=frac: [k for k in range(n_bricks) if k != top or i / a.steps < 1 - frac - 1e-9]
-        x, secs = run_samples(model, noise, y, a.steps, a.cfg, active_at)
+        x, secs = run_samples(model, noise, y, a.steps, a.cfg, active_at, rolled_on_odd_steps)
         s = judged.score(x, cats)
         base_time = base_time or secs
         r = {"setting": label, "skip_fraction": frac, "brick_off": off, **s, "seconds": secs,
@@ -124,21 +161,27 @@ def skip_curve(a, data, judged):
         rows.append([label, f"{s['fid']:.2f}", f"{s['accuracy']:.3f}", f"{secs:.1f}", f"{secs / base_time:.2f}"])
         print(r, flush=True)
         if frac in (0.0, 0.5, 1.0) or off is not None:
-            save_grid(x[:: a.per_class // 4 or 1][:36], OUT / f"skip_{label.replace(' ', '_').replace('%', '')}.png", ncol=9)
+            name = f"skip_{label.replace(' ', '_').replace('%', '')}{suffix}.png"
+            save_grid(x[:: a.per_class // 4 or 1][:36], OUT / name, ncol=9)
     note = (f"Model `{meta['name']}` ({meta.get('training', {}).get('images_seen', '?'):,} images seen), "
-            f"{len(cats)} samples ({a.per_class} per category), EDM Heun {a.steps} steps, guidance {a.cfg}. "
+            f"{len(cats)} samples ({a.per_class} per category) of {a.size}×{a.size}"
+            f"{' (area-downsampled to 32×32 for the judge)' if a.size > 32 else ''}, EDM Heun {a.steps} steps, "
+            f"guidance {a.cfg}. "
             f"Judge held-out accuracy {judged.ceiling['accuracy']:.3f}; FID-emoji of the {judged.ceiling['n']} "
             f"held-out real images against all real images: {judged.ceiling['fid']:.2f} (the ceiling). "
             f"Time is PyTorch CPU sampling time for the whole set.")
-    write_table("skip_curve", ["setting", "FID-emoji ↓", "accuracy ↑", "seconds", "time ÷ unskipped"], rows, note)
-    (OUT / "skip_curve.json").write_text(json.dumps({"ceiling": judged.ceiling, "model": meta["name"],
-                                                     "training": meta.get("training"), "results": results}, indent=1))
+    header = ["setting", "FID-emoji ↓", "accuracy ↑", "seconds", "time ÷ unskipped"]
+    write_table(f"skip_curve{suffix}", header, rows, note)
+    (OUT / f"skip_curve{suffix}.json").write_text(json.dumps(
+        {"ceiling": judged.ceiling, "model": meta["name"], "size": a.size, "training": meta.get("training"),
+         "results": results}, indent=1))
     curve = [r for r in results if r["skip_fraction"] is not None]
     xs = [r["skip_fraction"] for r in curve]
     x = "fraction of steps with the top brick skipped"
-    plot("skip_curve", [(x, key, {meta["name"]: (xs, [r[k] for r in curve])})
-                        for key, k in [("FID-emoji", "fid"), ("accuracy", "accuracy"), ("time ÷ unskipped", "time_ratio")]],
-         f"{meta['name']}: skipping the top brick")
+    plot(f"skip_curve{suffix}", [(x, key, {meta["name"]: (xs, [r[k] for r in curve])})
+                                  for key, k in [("FID-emoji", "fid"), ("accuracy", "accuracy"),
+                                                 ("time ÷ unskipped", "time_ratio")]],
+         f"{meta['name']}: skipping the top brick at {a.size}×{a.size}")
 
 
 def prompts(a, data, judged):
@@ -255,22 +298,62 @@ def crops(a, data, judged):
         model, ck = load_ema(path)
         crop64 = ck["args"]["crop64"] if "args" in ck else "—"
         run = path.stem if path.name != "ckpt.pt" else run
-        half = model.cfg.max_region // 2  # the engine's default on larger canvases: shift on odd steps
         x32, _ = run_samples(model, n32, y, a.steps, a.cfg)
-        x64, _ = run_samples(model, n64, y, a.steps, a.cfg, shift_at=lambda i: (half, half) if i % 2 else (0, 0))
-        s32 = judged.score(x32, cats)
-        s64 = judged.score(torch.nn.functional.avg_pool2d(x64, 2), cats)
+        x64, _ = run_samples(model, n64, y, a.steps, a.cfg, shift_at=rolled_on_odd_steps)
+        s32, s64 = judged.score(x32, cats), judged.score(x64, cats)
         save_grid(x64, OUT / f"crops_{run}.png", ncol=a.per_class)
         out[run] = {"crop64": crop64, "images": ck["state"]["images"], "32": s32, "64": s64}
         rows.append([run, crop64, f"{ck['state']['images']:,}", f"{s32['fid']:.2f}",
                      f"{s32['accuracy']:.3f}", f"{s64['fid']:.2f}", f"{s64['accuracy']:.3f}"])
         print(run, out[run], flush=True)
     note = (f"{len(cats)} samples per size and run from the same noise (a row per category, Heun {a.steps} steps, "
-            f"guidance {a.cfg}); 64×64 samples shift the region grid by half a region on odd steps, as the engine "
-            "does, and are area-downsampled to 32×32 before the judge sees them. Grids: `crops_<run>.png`.")
+            f"guidance {a.cfg}); 64×64 samples roll the tiling on odd steps, as the engines do, and are "
+            "area-downsampled to 32×32 before the judge sees them. Grids: `crops_<run>.png`.")
     write_table("crops", ["run", "crop64", "images seen", "FID 32×32 ↓", "acc 32×32 ↑", "FID 64×64 ↓",
                           "acc 64×64 ↑"], rows, note)
     (OUT / "crops.json").write_text(json.dumps(out, indent=1))
+
+
+def size64(a, data, judged):
+    """docs/eval/size64.*: a model with a brick of 64×64 regions (--model) beside the model it grew from
+    (--base), each drawing the same samples at 32×32 and at 64×64 (the engines' rolled tiling on odd steps),
+    scored by the judge (64×64 area-downsampled), with the seam ratio at the 32-pixel lines; the held-out
+    real emoji at both sizes. Grids (a row per category): samples64.png (--model), samples64_base.png."""
+    g = torch.Generator().manual_seed(a.seed)
+    cats = torch.arange(data.n_cat).repeat_interleave(a.per_class)
+    y = category_labels(data, cats)
+    noise = {32: torch.randn(len(cats), 3, 32, 32, generator=g), 64: torch.randn(len(cats), 3, 64, 64, generator=g)}
+    real64 = images64(data, np.flatnonzero(held_out_mask(data)))
+    out = {"ceiling": {"32": judged.ceiling, "64": {**judged.ceiling64(), "seam_ratio": seam_ratio(real64)}},
+           "models": {}}
+    rows = []
+    for role, path in [("model", a.model), ("base", a.base)]:
+        model, meta = load(path)
+        res = {}
+        for side, n in noise.items():
+            x, secs = run_samples(model, n, y, a.steps, a.cfg, shift_at=rolled_on_odd_steps)
+            res[side] = {**judged.score(x, cats), "seam_ratio": seam_ratio(x) if side == 64 else None,
+                         "seconds_per_image": secs / len(cats)}
+            if side == 64:
+                save_grid(x, OUT / ("samples64.png" if role == "model" else "samples64_base.png"), ncol=a.per_class)
+            print(meta["name"], side, res[side], flush=True)
+        out["models"][meta["name"]] = {"role": role, "training": meta.get("training"), **res}
+        rows += [[f"`{meta['name']}`", f"{side}×{side}", f"{r['fid']:.2f}", f"{r['accuracy']:.3f}",
+                  f"{r['seam_ratio']:.2f}" if r["seam_ratio"] else "", f"{r['seconds_per_image']:.2f}"]
+                 for side, r in res.items()]
+    c = out["ceiling"]
+    rows += [[f"held-out real emoji ({c['32']['n']})", "32×32", f"{c['32']['fid']:.2f}", f"{c['32']['accuracy']:.3f}",
+              "", ""],
+             [f"held-out real emoji ({c['64']['n']})", "64×64", f"{c['64']['fid']:.2f}", f"{c['64']['accuracy']:.3f}",
+              f"{c['64']['seam_ratio']:.2f}", ""]]
+    note = (f"{len(cats)} samples per model and size ({a.per_class} per category, the same noise and labels), Heun "
+            f"{a.steps} steps, guidance {a.cfg}, the rolled tiling on odd steps as in the engines. 64×64 samples and "
+            "renders are area-downsampled to 32×32 for the judge. Seam ratio: the mean step between pixel rows and "
+            "columns 31 and 32 (where the 32×32 regions meet) over the mean step between all neighbours: about 1 "
+            "without seams. Seconds: PyTorch on this machine's CPU, per image. Grids: `samples64.png` (the first "
+            "model), `samples64_base.png`.")
+    write_table("size64", ["model", "canvas", "FID-emoji ↓", "accuracy ↑", "seam ratio", "s / image"], rows, note)
+    (OUT / "size64.json").write_text(json.dumps(out, indent=1))
 
 
 FIT_SIGMAS = [0.2, 0.5, 1.0, 2.0, 5.0]
@@ -425,10 +508,14 @@ def grid(a, data, judged):
     print(info)
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["skip", "prompts", "efficiency", "progress", "crops", "grid", "fit", "ablations"])
+    ap.add_argument("what", choices=["skip", "prompts", "efficiency", "progress", "crops", "grid", "fit", "ablations",
+                                     "size64"])
     ap.add_argument("--model", type=Path, default=ROOT / "public" / "models" / "lego-emoji-32")
+    ap.add_argument("--base", type=Path, default=ROOT / "public" / "models" / "lego-emoji-32",
+                    help="size64: the model the 64×64 one grew from")
+    ap.add_argument("--size", type=int, choices=(32, 64), default=32, help="skip: canvas side")
     ap.add_argument("--ckpt", type=Path, help="fit: a checkpoint or EMA snapshot instead of --model")
     ap.add_argument("--runs", nargs="+", default=["lego-emoji-32", "dit-baseline"])
     ap.add_argument("--data", type=Path, default=ROOT / "data",
@@ -442,13 +529,13 @@ def main():
     ap.add_argument("--final-only", action="store_true", help="efficiency: only each run's last checkpoint")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     data = EmojiData(a.data)
     judged = None if a.what == "fit" else Judged(data)  # the fit diagnostic needs no judge
     OUT.mkdir(parents=True, exist_ok=True)
     {"skip": skip_curve, "prompts": prompts, "efficiency": efficiency, "progress": progress, "crops": crops,
-     "grid": grid, "fit": fit, "ablations": ablations}[a.what](a, data, judged)
+     "grid": grid, "fit": fit, "ablations": ablations, "size64": size64}[a.what](a, data, judged)
 
 
 if __name__ == "__main__":

@@ -19,18 +19,33 @@
 # `npm run export -- --join <dir>`). No checkpoint comes back: the next window starts from the export.
 # CONTINUE=1 (a second call that finds the machine warm, within 30 s) skips the measurement and resumes the
 # checkpoint the first call left in RUNS.
-# Tried here by train/tests/test_gpu_window.py: DEVICE=cpu PRESET=tiny-deep INIT=<tiny export> COMPILE=0 ….
+# MODE=64 (whole emoji at 64×64, docs/training.md "64×64"): PRESET lego-s64, the shipped lego-s with a brick of
+# 64×64 regions added on top, trained on the 64×64 renders (DATA=.gpu/data64, `npm run dataset -- --copy-64`),
+# the bricks below and the conditioning frozen (LOWER_LR=0; a factor > 0 trains them at that × LR), no rolled
+# tiling (ROLL=0: sampling never rolls them at 64×64); exported as NAME lego-emoji-64. Its measurement compares
+# training with the lower bricks frozen and training every brick; the compile cache default is
+# .gpu/compile-cache-64.bin.
+# Tried here by train/tests/test_gpu_window.py: DEVICE=cpu PRESET=tiny-deep INIT=<tiny export> COMPILE=0 …, and
+# MODE=64 PRESET=tiny-64 ….
 set -u
+mode=${MODE:-32}
+if [ "$mode" = 64 ]; then
+  defaults=(lego-s64 lego-emoji-64 .gpu/compile-cache-64.bin)
+  canvas=(--canvas 64 --lower-lr "${LOWER_LR:-0}" --roll "${ROLL:-0}")
+else
+  defaults=(lego-s14 lego-emoji-32 .gpu/compile-cache.bin)
+  canvas=()
+fi
 out=${OUT:?set OUT to the folder that receives the results}
 minutes=${MINUTES:-8.5}
 data=${DATA:-data}
 device=${DEVICE:-cuda}
 batch=${BATCH:-512}
-preset=${PRESET:-lego-s14}
-name=${NAME:-lego-emoji-32}
+preset=${PRESET:-${defaults[0]}}
+name=${NAME:-${defaults[1]}}
 init=${INIT-public/models/lego-emoji-32}
 compile=${COMPILE:-1}
-cache=${COMPILE_CACHE:-.gpu/compile-cache.bin}
+cache=${COMPILE_CACHE:-${defaults[2]}}
 python=${PYTHON:-python3}
 poll=${POLL:-15}
 scratch=${RUNS:-/tmp/lego-gpu-runs}  # only what $OUT receives comes back
@@ -46,7 +61,8 @@ mkdir -p "$out" "$run"
 # the settings every process shares; ${TRAIN_ARGS} adds to them (e.g. --max-images in the CPU test)
 common=(--preset "$preset" --data "$data" --device "$device" --batch "$batch" --threads 8
         --lr "${LR:-5e-4}" --warmup "${WARMUP:-200}" --ema 0.9995 ${init:+--init "$init"}
-        --profile-steps "${MEASURE_STEPS:-20}" --profile-after "${PROFILE_AFTER:-10}" --profile-out "$out/profile.txt")
+        --profile-steps "${MEASURE_STEPS:-20}" --profile-after "${PROFILE_AFTER:-10}" --profile-out "$out/profile.txt"
+        ${canvas[@]+"${canvas[@]}"})
 
 measure() {  # label, then the flags of the path measured
   local label=$1; shift
@@ -55,7 +71,10 @@ measure() {  # label, then the flags of the path measured
     echo "measurement '$label' failed (rc $?): training goes on" | tee -a "$out/train.out"
   rm -rf "$scratch/measure"
 }
-if [ "$continue" != 1 ]; then
+if [ "$continue" != 1 ] && [ "$mode" = 64 ]; then
+  measure "64×64, not compiled, the bricks below frozen (--lower-lr 0)" --lower-lr 0
+  measure "64×64, not compiled, every brick training (--lower-lr 1)" --lower-lr 1
+elif [ "$continue" != 1 ]; then
   measure "old path: eager, batches built on the host, SDPA for every region" --data-device cpu --short-attention 0
   measure "new path, not compiled: data on the device, regions of ≤ 16 tokens by matmul"
 fi

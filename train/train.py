@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 
 from train.dataset import EmojiData, ROOT
-from train.lego import SHORT_TOKENS, Attention, LegoConfig, LegoStack, SIGMA_DATA, coords, sample
+from train.lego import SHORT_TOKENS, Attention, LegoConfig, LegoStack, SIGMA_DATA, coords, fits, sample
 from train.export import load as load_exported
 from train.grow import grow
 from train.images import save_grid
@@ -52,6 +52,17 @@ PRESETS = {
     # weights without changing what they compute (train/grow.py), so a GPU window goes on from the shipped model.
     "lego-s14": dict(d=192, heads=6, bricks=[dict(region=4, patch=2, depth=2), dict(region=16, patch=8, depth=2),
                                             dict(region=32, patch=2, depth=14)]),
+    # whole emoji at 64×64: lego-s with a brick of 64×64 regions on top (patch 4: 256 tokens per region, as the top
+    # brick at 32×32 with patch 2; depth 6, as that brick). Canvases stay multiples of 32: on 32-pixel sides the new
+    # brick is inactive and the model is lego-s. 1.70 GFLOP of a 64×64 evaluation's 10.48 (lego-s alone 8.78);
+    # 11.5 M parameters, 23 MB in fp16.
+    "lego-s64": dict(d=192, heads=6, canvas_unit=32,
+                     bricks=[dict(region=4, patch=2, depth=2), dict(region=16, patch=8, depth=2),
+                             dict(region=32, patch=2, depth=6), dict(region=64, patch=4, depth=6)]),
+    # the same on top of lego-s14 (issue 18's stack), for when that one ships
+    "lego-s14-64": dict(d=192, heads=6, canvas_unit=32,
+                        bricks=[dict(region=4, patch=2, depth=2), dict(region=16, patch=8, depth=2),
+                                dict(region=32, patch=2, depth=14), dict(region=64, patch=4, depth=6)]),
     # lego-s wider (head dim 64, the kernels' largest) and deeper on top
     "lego-m": dict(d=256, heads=4, bricks=[dict(region=4, patch=2, depth=2), dict(region=16, patch=8, depth=2),
                                           dict(region=32, patch=2, depth=8)]),
@@ -62,6 +73,9 @@ PRESETS = {
                                        dict(region=16, patch=2, depth=1)]),
     "tiny-deep": dict(d=32, heads=2, bricks=[dict(region=4, patch=2, depth=1), dict(region=8, patch=4, depth=1),
                                             dict(region=16, patch=2, depth=3)]),  # tiny, grown
+    "tiny-64": dict(d=32, heads=2, canvas_unit=16,  # tiny with a brick of 64×64 regions on top
+                    bricks=[dict(region=4, patch=2, depth=1), dict(region=8, patch=4, depth=1),
+                            dict(region=16, patch=2, depth=1), dict(region=64, patch=4, depth=1)]),
 }
 
 
@@ -90,6 +104,10 @@ def parse_args(argv=None):
     g = ap.add_argument_group("optimisation")
     g.add_argument("--batch", type=int, default=64, help="global batch size")
     g.add_argument("--lr", type=float, default=3e-4)
+    g.add_argument("--lower-lr", type=float, default=0.0,
+                   help="for a model with bricks of regions larger than its canvas unit (lego-s64): the lr factor of "
+                        "the bricks up to the unit and of the conditioning they share; 0 freezes them, so the model "
+                        "on canvases that the larger bricks do not fit stays exactly what it was")
     g.add_argument("--warmup", type=int, default=500, help="linear warm-up steps of a fresh optimiser")
     g.add_argument("--decay-images", type=float, default=float("inf"),
                    help="past this many images the lr decays as 1/√(images/N) (EDM2's schedule; no end to plan)")
@@ -126,6 +144,8 @@ def parse_args(argv=None):
     g.add_argument("--roll-canvas", action="store_true",
                    help="also roll bricks whose one region is the whole canvas (the first model's recipe: it shows "
                         "them wrapped-around emoji that sampling never produces)")
+    g.add_argument("--canvas", type=int, choices=(32, 64), default=CANVAS,
+                   help="training images: the dataset's 32×32 images or its 64×64 renders")
     g.add_argument("--crop64", type=float, default=0.0, help="fraction of 32×32 crops of 64×64 images")
     return ap.parse_args(argv)
 
@@ -210,15 +230,35 @@ def tiling_shifts(bricks, gen, p, roll_canvas=False, canvas=CANVAS):
     return out
 
 
-def edm_loss(model, x, y, coord, active, shifts, gen):
-    """Mean over active bricks of the EDM-weighted denoising loss; also each brick's loss."""
+def edm_loss(model, x, y, coord, active, shifts, gen, trained=None):
+    """Mean over the active bricks (those of `trained` only, if given) of the EDM-weighted denoising
+    loss; also each active brick's loss."""
     B = x.shape[0]
     sigma = torch.exp(torch.randn(B, generator=gen, device=x.device) * 1.2 - 1.2)
     noisy = x + torch.randn(x.shape, generator=gen, device=x.device) * sigma[:, None, None, None]
     weight = (sigma ** 2 + SIGMA_DATA ** 2) / (sigma * SIGMA_DATA) ** 2
     outs = model(noisy, sigma, y, active=active, coord=coord, shifts=shifts)
     per = {k: (weight * ((D.float() - x) ** 2).mean(dim=(1, 2, 3))).mean() for k, D in outs}
-    return sum(per.values()) / len(per), per
+    learn = [v for k, v in per.items() if trained is None or k in trained]
+    return sum(learn) / len(learn), per
+
+
+def param_groups(model, lower_lr):
+    """Parameter groups and the bricks that train. A model with bricks of regions larger than its canvas
+    unit trains everything else (the bricks up to the unit and the conditioning that all bricks share) at
+    lower_lr × the lr, and lower_lr = 0 freezes it; any other model trains everything alike."""
+    cfg = model.cfg
+    large = {k for k, b in enumerate(cfg.bricks) if b.region > cfg.canvas_unit}
+    if not large or lower_lr == 1:
+        return [dict(params=list(model.parameters()), lr_scale=1.0)], set(range(len(cfg.bricks)))
+    top, lower = [], []
+    for name, p in model.named_parameters():
+        (top if name.startswith("bricks.") and int(name.split(".")[1]) in large else lower).append(p)
+    if lower_lr == 0:
+        for p in lower:
+            p.requires_grad_(False)
+        return [dict(params=top, lr_scale=1.0)], large
+    return [dict(params=top, lr_scale=1.0), dict(params=lower, lr_scale=lower_lr)], set(range(len(cfg.bricks)))
 
 
 def learning_rate(a, step, warm_from, images, progress):
@@ -256,8 +296,9 @@ def save_compile_cache(path: Path):
 
 
 def profile(step, n, batch, device, flops, peak_tflops, label, path, started):
-    """Times n steps (synchronised), runs n more under torch.profiler, appends both to path.
-    started: time.time() at the process's start (the report says how long start-up and compiling took)."""
+    """Times n steps (synchronised), runs n more under torch.profiler, appends both to path. flops: per
+    trained image, forward and backward; started: time.time() at the process's start (the report says
+    how long start-up and compiling took)."""
     cuda = device.type == "cuda"
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     sync()
@@ -268,7 +309,7 @@ def profile(step, n, batch, device, flops, peak_tflops, label, path, started):
     sync()
     seconds = time.perf_counter() - t0
     ips = n * batch / seconds
-    tflops = ips * 3 * flops / 1e12  # forward + backward ≈ 3 forward passes per trained image
+    tflops = ips * flops / 1e12
     mfu = f", MFU {100 * tflops / peak_tflops:.1f}% of {peak_tflops:g} TFLOP/s" if peak_tflops else ""
     acts = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
     with torch.profiler.profile(activities=acts) as prof:
@@ -278,7 +319,7 @@ def profile(step, n, batch, device, flops, peak_tflops, label, path, started):
     table = prof.key_averages().table(sort_by="self_cuda_time_total" if cuda else "self_cpu_time_total",
                                       row_limit=30)
     headline = (f"{label}: {n} steps × {batch} in {seconds:.2f} s = {ips:,.0f} images/s, "
-                f"{tflops:.2f} TFLOP/s ({3 * flops / 1e9:.2f} GFLOP per trained image){mfu}; "
+                f"{tflops:.2f} TFLOP/s ({flops / 1e9:.2f} GFLOP per trained image){mfu}; "
                 f"timed from {ready:.0f} s after the process started")
     with open(path, "a") as f:
         f.write(f"== {headline}\n== then {n} steps under torch.profiler:\n{table}\n\n")
@@ -307,7 +348,8 @@ def initialise(a, cfg, model, ema, main_proc):
             sys.exit(f"error: {a.init} cannot start preset {a.preset}: {e}")
         state["grown"].append(dict(images=state["images"], preset=t.get("preset"), depths=depths))
         if main_proc:
-            print(f"grew {a.init} ({t.get('preset')}) into {a.preset}: added blocks start as identities")
+            print(f"grew {a.init} ({t.get('preset')}) into {a.preset}: added blocks start as identities, "
+                  f"added bricks afresh")
     model.load_state_dict(init.state_dict())
     ema.load_state_dict(init.state_dict())
     if main_proc:
@@ -344,16 +386,22 @@ def main(argv=None):
     for m in model.modules():
         if isinstance(m, Attention):
             m.short = a.short_attention
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.99), fused=a.device == "cuda")
+    groups, trained = param_groups(model, a.lower_lr)
+    opt = torch.optim.Adam(groups, lr=a.lr, betas=(0.9, 0.99), fused=a.device == "cuda")
     state = dict(step=0, images=0, seconds=0.0)
     warm_from = 0  # the step the learning-rate warm-up counts from: a fresh optimiser warms up again
     if ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
-        if ck["config"] != cfg.to_dict():
+        if LegoConfig(**ck["config"]).to_dict() != cfg.to_dict():
             sys.exit(f"error: {ckpt_path} holds another architecture; use another --name")
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
-        opt.load_state_dict(ck["opt"])
+        try:
+            opt.load_state_dict(ck["opt"])  # restores its groups' settings too: this run's lr factors win
+        except ValueError as e:
+            sys.exit(f"error: {ckpt_path}'s optimiser trains other parameters (another --lower-lr?): {e}")
+        for pg, g in zip(opt.param_groups, groups):
+            pg["lr_scale"] = g["lr_scale"]
         state = ck["state"]
         if main_proc:
             print(f"resumed {ckpt_path}: step {state['step']}, {state['images']:,} images")
@@ -361,9 +409,12 @@ def main(argv=None):
         state = initialise(a, cfg, model, ema, main_proc)
         warm_from = state["step"]
     n_params = sum(p.numel() for p in model.parameters())
+    n_trained = sum(p.numel() for g in groups for p in g["params"])
+    c = a.canvas
     if main_proc:
-        print(f"{a.name}: preset {a.preset}, {n_params / 1e6:.2f} M params, {cfg.flops() / 1e9:.2f} GFLOP per 32×32 "
-              f"evaluation, label dim {data.label_dim}, "
+        print(f"{a.name}: preset {a.preset}, {n_params / 1e6:.2f} M params ({n_trained / 1e6:.2f} M trained, bricks "
+              f"{sorted(k + 1 for k in trained)}), {cfg.flops(c, c) / 1e9:.2f} GFLOP per {c}×{c} evaluation, "
+              f"label dim {data.label_dim}, "
               f"bricks {[(b.region, b.patch, b.depth) for b in cfg.bricks]}, device {device}, world {world}, "
               f"torch {torch.__version__}, data on {data_device}, compile {a.compile}, "
               f"attention by matmul up to {a.short_attention} tokens")
@@ -375,9 +426,12 @@ def main(argv=None):
     seed = a.seed + 1000 * rank + state["step"]
     rng = np.random.default_rng(seed)  # brick drops: decided in Python, on the host, without a device sync
     gen = torch.Generator(device=device).manual_seed(seed)
-    batcher = Batcher(data, a, torch.Generator(device=data_device).manual_seed(seed + 1), data_device)
+    batcher = Batcher(data, a, torch.Generator(device=data_device).manual_seed(seed + 1), data_device, c)
     local_batch = a.batch // world
-    n_bricks = len(cfg.bricks)
+    runs = [k for k, b in enumerate(cfg.bricks) if fits(b.region, c, c)]  # the bricks that run on the canvas
+    if not trained & set(runs):
+        sys.exit(f"error: every brick that trains is too large for the {c}×{c} canvas: use a larger --canvas "
+                 "or --lower-lr > 0")
     t_start = time.time()
     last_ckpt = last_sample = last_snapshot = t_start
     seconds0, images0 = state["seconds"], state["images"]
@@ -400,25 +454,26 @@ def main(argv=None):
         cats = torch.arange(data.n_cat).repeat_interleave(4)
         y = torch.zeros(len(cats), data.label_dim)
         y[torch.arange(len(cats)), cats] = 1
-        noise = torch.randn(len(cats), 3, 32, 32, generator=g).to(device)
+        noise = torch.randn(len(cats), 3, c, c, generator=g).to(device)
         x = sample(ema, noise, y.to(device), steps=18, cfg_scale=2.0)[-1]
         path = run / f"samples_{state['images']:09d}.png"
         save_grid(x, path, ncol=8)
         return path
 
     def active_bricks():
-        if a.compile and steps_here < n_bricks:
+        if a.compile and steps_here < len(runs):
             # the first steps run bricks k… only, so each compiled brick meets both of its inputs (the brick
             # below's output, and zeros when every brick below is dropped) before anything is timed
-            return list(range(steps_here, n_bricks))
-        return [k for k in range(n_bricks) if rng.random() >= a.brick_drop] or [int(rng.integers(n_bricks))]
+            return runs[steps_here:]
+        on = [k for k in runs if rng.random() >= a.brick_drop] or [runs[int(rng.integers(len(runs)))]]
+        return on if trained & set(on) else sorted(set(on) | (trained & set(runs)))  # a step that trains something
 
     def step():
         nonlocal steps_here
-        x, y, c = (t.to(device) for t in batcher(local_batch))
+        x, y, coord = (t.to(device) for t in batcher(local_batch))
         with autocast:
-            shifts = tiling_shifts(cfg.bricks, gen, a.roll, a.roll_canvas)
-            loss, per = edm_loss(net, x, y, c, active_bricks(), shifts, gen)
+            shifts = tiling_shifts(cfg.bricks, gen, a.roll, a.roll_canvas, c)
+            loss, per = edm_loss(net, x, y, coord, active_bricks(), shifts, gen, trained)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -442,7 +497,7 @@ def main(argv=None):
         nonlocal window
         ips = window["images"] / (now - window["t"])
         losses = {k: float(torch.stack(v).float().mean()) for k, v in sorted(window["loss"].items())}
-        mean = float(np.mean(list(losses.values())))
+        mean = float(np.mean([v for k, v in losses.items() if k in trained]))  # what the optimiser sees
         line = " ".join(f"b{k}={v:.4f}" for k, v in losses.items())
         print(f"step {state['step']:7d} | {state['images']:>10,} img | {ips:5.1f} img/s | "
               f"loss {mean:.4f} | {line} | lr {lr:.1e} | {state['seconds'] / 3600:.2f} h", flush=True)
@@ -465,12 +520,13 @@ def main(argv=None):
            and (time.process_time() - cpu0) / 60 < a.max_cpu_minutes):
         lr = learning_rate(a, state["step"], warm_from, state["images"], progress())
         for pg in opt.param_groups:
-            pg["lr"] = lr
+            pg["lr"] = lr * pg["lr_scale"]
         if a.profile_steps and steps_here == a.profile_after:
             peak = a.peak_tflops or (H200_BF16_TFLOPS if device.type == "cuda" else None)
             label = a.profile_label or f"{a.preset}, compile {a.compile}, data on {data_device}"
             label += f" (torch {torch.__version__}, {device_name})"
-            profile(step, a.profile_steps, a.batch, device, cfg.flops(), peak, label,
+            flops = cfg.flops(c, c) + 2 * cfg.flops(c, c, only=trained)  # forward, and backward ≈ 2 forwards
+            profile(step, a.profile_steps, a.batch, device, flops, peak, label,
                     a.profile_out or run / "profile.txt", t_process)
             if cache_out and main_proc:
                 save_compile_cache(cache_out)

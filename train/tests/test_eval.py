@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -31,3 +34,37 @@ def test_the_32px_copy_loads_without_64px_images(tmp_path):
     assert d.info == full.info
     with pytest.raises(dataset.DatasetError, match="no 64×64 images"):
         d.x64
+
+
+def test_the_64px_eval_modes_score_a_tiny_grown_model_beside_its_base(tmp_path, monkeypatch):
+    """size64 and skip --size 64 on a tiny 64×64 brick trained for a few steps on a frozen tiny stack: they run
+    end to end, and at 32×32 the grown model draws its base's samples exactly (the brick is inactive there)."""
+    import json
+    from train import eval as ev, judge
+    from train.tests.test_train64 import exported_tiny, train64
+    exported_tiny(tmp_path)
+    train64(tmp_path, "big")
+    subprocess.run([sys.executable, "-m", "train.export", "--run", str(tmp_path / "runs" / "big"), "--out",
+                    str(tmp_path / "m64"), "--dtype", "F32"], check=True, cwd=dataset.ROOT, capture_output=True)
+    monkeypatch.setattr(judge, "judge_path", lambda data: tmp_path / "judge.pt")  # not the repository's runs/
+    monkeypatch.setattr(ev, "OUT", tmp_path / "eval")
+    plots = []
+    monkeypatch.setattr(ev, "plot", lambda name, panels, title, **kw: plots.append((name, title)))  # no matplotlib here
+    common = ["--model", str(tmp_path / "m64"), "--data", str(tmp_path / "data"), "--per-class", "2", "--steps", "2",
+              "--threads", "1"]
+    ev.main(["size64", "--base", str(tmp_path / "init")] + common)
+    out = json.loads((tmp_path / "eval" / "size64.json").read_text())
+    big, small = (out["models"][n] for n in ("big", "small"))
+    assert big["role"] == "model" and small["role"] == "base"
+    assert big["32"]["fid"] == small["32"]["fid"] and big["32"]["accuracy"] == small["32"]["accuracy"]
+    assert big["64"]["fid"] != small["64"]["fid"] and big["64"]["seam_ratio"] > 0
+    assert out["ceiling"]["64"]["n"] == out["ceiling"]["32"]["n"] > 0
+    from PIL import Image
+    assert Image.open(tmp_path / "eval" / "samples64.png").size == (2 + 2 * 66, 2 + 2 * 66)  # 2 categories × 2
+    assert "64×64" in (tmp_path / "eval" / "size64.md").read_text()
+
+    ev.main(["skip", "--size", "64", "--fractions", "0", "1"] + common)
+    skip = json.loads((tmp_path / "eval" / "skip_curve64.json").read_text())
+    assert skip["size"] == 64 and [r["setting"] for r in skip["results"]] == [
+        "top brick skipped for last 0%", "top brick skipped for last 100%", "brick 1 off", "brick 2 off", "brick 3 off"]
+    assert plots == [("skip_curve64", "big: skipping the top brick at 64×64")]

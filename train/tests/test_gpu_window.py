@@ -69,3 +69,32 @@ def test_weights_split_into_parts_and_join_back(tmp_path):
     assert (tmp_path / "weights.safetensors").read_bytes() == whole and not list(tmp_path.glob("*.0*"))
     assert load(tmp_path)[1]["weights"]["sha256"] == meta["weights"]["sha256"]
     assert split_weights(tmp_path, len(whole)) == [tmp_path / "weights.safetensors"]  # small enough: one file
+
+
+def test_gpu_window_mode_64_adds_a_64_brick_and_trains_it_on_the_frozen_stack(tmp_path):
+    """MODE=64 on the CPU with tiny stacks: the frozen and all-bricks measurements, a 64×64 brick grown on the
+    exported stack and trained on the 64×64 copy of the data, exported as lego-emoji-64."""
+    from train.dataset import copy_64
+    build_fake(tmp_path)
+    train.main(["--name", "small", "--preset", "tiny", "--data", str(tmp_path / "data"), "--runs", str(tmp_path / "runs"),
+                "--batch", "8", "--threads", "1", "--no-bf16", "--warmup", "2", "--max-images", "32"])
+    subprocess.run([sys.executable, "-m", "train.export", "--run", str(tmp_path / "runs" / "small"),
+                    "--out", str(tmp_path / "init"), "--dtype", "F32"], check=True, cwd=ROOT, capture_output=True)
+    copy_64(tmp_path / "data", tmp_path / "data64")
+    out = tmp_path / "out"
+    env = dict(os.environ, MODE="64", OUT=str(out), DEVICE="cpu", PRESET="tiny-64", INIT=str(tmp_path / "init"),
+               DATA=str(tmp_path / "data64"), BATCH="8", MINUTES="2", COMPILE="0", MEASURE_STEPS="1",
+               PROFILE_AFTER="1", POLL="1", PYTHON=sys.executable, RUNS=str(tmp_path / "scratch"),
+               TRAIN_ARGS="--max-images 96")
+    r = subprocess.run(["bash", "train/gpu.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    log = (out / "train.out").read_text()
+    assert r.returncode == 0, log
+    assert "grew" in log and "64×64 evaluation" in log and "trained, bricks [4]" in log
+    heads = [line for line in (out / "profile.txt").read_text().splitlines() if line.startswith("== ") and "images/s" in line]
+    assert len(heads) == 3 and "frozen" in heads[0] and "every brick" in heads[1] and "tiny-64" in heads[2]
+    model, meta = load(out / "lego-emoji-64")
+    init, _ = load(tmp_path / "init")
+    assert meta["training"]["canvas"] == 64 and meta["training"]["lower_lr"] == 0 and meta["dtype"] == "F16"
+    x, s, y = torch.randn(1, 3, 32, 32), torch.tensor([1.0]), torch.rand(1, 5)
+    with torch.no_grad():  # frozen below: at 32×32 the export is the initial model up to fp16 rounding
+        assert (model.denoise(x, s, y) - init.denoise(x, s, y)).abs().max() <= meta["training"]["fp16_max_abs_error"] * 2 + 1e-3
