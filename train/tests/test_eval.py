@@ -36,21 +36,50 @@ def test_the_32px_copy_loads_without_64px_images(tmp_path):
         d.x64
 
 
+def synthetic_data(path, n=96, seed=0):
+    """A built dataset of n random two-colour blobs in two categories and two styles (the fake npm packages give
+    one held-out image, too few for a Fréchet distance): x32 is x64 area-downsampled, as the builder makes it."""
+    import hashlib
+    import json
+    rng = np.random.default_rng(seed)
+    names = [f"emoji {i}" for i in range(n)]
+    cat, style = np.arange(n) % 2, (np.arange(n) // 2) % 2
+    x64 = np.full((n, 64, 64, 3), 255, np.uint8)
+    for i in range(n):
+        r, c = rng.integers(8, 40, 2)
+        x64[i, r:r + 24, c:c + 24] = (200, 40, 40) if cat[i] else (40, 40, 200)
+    x32 = dataset.to_u8(x64.reshape(n, 32, 2, 32, 2, 3).mean(axis=(2, 4)) / 255)
+    held = np.array([dataset.held_out(nm) for nm in names])
+    path.mkdir(parents=True)
+    np.savez_compressed(path / "emoji.npz", x32=x32, x64=x64, cat=cat, style=style, held=held,
+                        words=(rng.random((n, 1)) < 0.5).astype(np.uint8))
+    (path / "emoji.json").write_text(json.dumps({
+        "categories": ["Animals", "Flags"], "styles": ["google", "twitter"], "vocab": ["cat"], "names": names,
+        "count": n, "sha256_x32": hashlib.sha256(x32.tobytes()).hexdigest(), "sources": []}))
+
+
 def test_the_64px_eval_modes_score_a_tiny_grown_model_beside_its_base(tmp_path, monkeypatch):
     """size64 and skip --size 64 on a tiny 64×64 brick trained for a few steps on a frozen tiny stack: they run
     end to end, and at 32×32 the grown model draws its base's samples exactly (the brick is inactive there)."""
     import json
-    from train import eval as ev, judge
-    from train.tests.test_train64 import exported_tiny, train64
-    exported_tiny(tmp_path)
-    train64(tmp_path, "big")
-    subprocess.run([sys.executable, "-m", "train.export", "--run", str(tmp_path / "runs" / "big"), "--out",
-                    str(tmp_path / "m64"), "--dtype", "F32"], check=True, cwd=dataset.ROOT, capture_output=True)
+    from PIL import Image
+    from train import eval as ev, judge, train
+    from train.tests.test_train64 import COMMON
+    data = tmp_path / "data"
+    synthetic_data(data)
+    runs = ["--data", str(data), "--runs", str(tmp_path / "runs"), "--max-images", "32"] + COMMON
+    train.main(["--name", "small", "--preset", "tiny"] + runs)
+    export = [sys.executable, "-m", "train.export", "--dtype", "F32", "--run"]
+    subprocess.run(export + [str(tmp_path / "runs" / "small"), "--out", str(tmp_path / "init")], check=True,
+                   cwd=dataset.ROOT, capture_output=True)
+    train.main(["--name", "big", "--preset", "tiny-64", "--canvas", "64", "--init", str(tmp_path / "init")] + runs)
+    subprocess.run(export + [str(tmp_path / "runs" / "big"), "--out", str(tmp_path / "m64")], check=True,
+                   cwd=dataset.ROOT, capture_output=True)
     monkeypatch.setattr(judge, "judge_path", lambda data: tmp_path / "judge.pt")  # not the repository's runs/
     monkeypatch.setattr(ev, "OUT", tmp_path / "eval")
     plots = []
     monkeypatch.setattr(ev, "plot", lambda name, panels, title, **kw: plots.append((name, title)))  # no matplotlib here
-    common = ["--model", str(tmp_path / "m64"), "--data", str(tmp_path / "data"), "--per-class", "2", "--steps", "2",
+    common = ["--model", str(tmp_path / "m64"), "--data", str(data), "--per-class", "4", "--steps", "2",
               "--threads", "1"]
     ev.main(["size64", "--base", str(tmp_path / "init")] + common)
     out = json.loads((tmp_path / "eval" / "size64.json").read_text())
@@ -58,9 +87,8 @@ def test_the_64px_eval_modes_score_a_tiny_grown_model_beside_its_base(tmp_path, 
     assert big["role"] == "model" and small["role"] == "base"
     assert big["32"]["fid"] == small["32"]["fid"] and big["32"]["accuracy"] == small["32"]["accuracy"]
     assert big["64"]["fid"] != small["64"]["fid"] and big["64"]["seam_ratio"] > 0
-    assert out["ceiling"]["64"]["n"] == out["ceiling"]["32"]["n"] > 0
-    from PIL import Image
-    assert Image.open(tmp_path / "eval" / "samples64.png").size == (2 + 2 * 66, 2 + 2 * 66)  # 2 categories × 2
+    assert out["ceiling"]["64"]["n"] == out["ceiling"]["32"]["n"] > 2
+    assert Image.open(tmp_path / "eval" / "samples64.png").size == (2 + 4 * 66, 2 + 2 * 66)  # 2 categories × 4
     assert "64×64" in (tmp_path / "eval" / "size64.md").read_text()
 
     ev.main(["skip", "--size", "64", "--fractions", "0", "1"] + common)
@@ -68,3 +96,13 @@ def test_the_64px_eval_modes_score_a_tiny_grown_model_beside_its_base(tmp_path, 
     assert skip["size"] == 64 and [r["setting"] for r in skip["results"]] == [
         "top brick skipped for last 0%", "top brick skipped for last 100%", "brick 1 off", "brick 2 off", "brick 3 off"]
     assert plots == [("skip_curve64", "big: skipping the top brick at 64×64")]
+
+
+def test_the_seam_ratio_sees_a_seam_and_not_a_smooth_image():
+    from train.eval import seam_ratio
+    ramp = torch.linspace(-1, 1, 64)
+    smooth = (ramp[None, :] + ramp[:, None]).expand(1, 3, 64, 64) / 2
+    assert seam_ratio(smooth) == pytest.approx(1.0, rel=1e-3)
+    seam = smooth.clone()
+    seam[..., 32:] += 0.5
+    assert seam_ratio(seam) > 5
