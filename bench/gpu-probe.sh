@@ -103,9 +103,12 @@ gen warmup 0 --steps 2 --batch 1 || die "the warm-up generation failed; not tryi
 if [[ ${QUICK:-0} == 1 ]]; then
   gen quick-32-b1 1 --size 32x32 --sampler heun --steps 4 --batch 1
 else
-  for bricks in all 1,2; do
+  # every brick, then every brick but the top one (1,2 for lego-s; 1,2,3 for a model with a 64×64 brick)
+  n=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["architecture"]["bricks"]))' \
+    "$MODEL/model.json") || die "cannot read the bricks of $MODEL/model.json"
+  for bricks in all "$(seq -s, 1 $((n - 1)))"; do
     b=() tag=''
-    [[ $bricks != all ]] && b=(--bricks "$bricks") tag=-no3
+    [[ $bricks != all ]] && b=(--bricks "$bricks") tag=-no$n
     png=$([[ $bricks == all ]] && echo 1 || echo 0)
     gen "heun18-32-b1$tag" 0 --size 32x32 --sampler heun --steps 18 --batch 1 "${b[@]}"
     gen "heun18-32-b8$tag" "$png" --size 32x32 --sampler heun --steps 18 --batch 8 "${b[@]}"

@@ -18,7 +18,7 @@ import { encodeGrid } from './png.ts';
 const HELP = `usage: npm run generate -- [options]
   --engine E         webgpu | cpu (default webgpu; cpu: onnxruntime-web wasm, fast without a GPU)
   --model DIR        model folder with model.json + weights (default public/models/lego-emoji-32)
-  --size WxH         canvas, multiples of the largest region (default 32x32; e.g. 64x64, 128x32)
+  --size WxH         canvas, multiples of the model's canvas unit (default 32x32; e.g. 64x64, 128x32)
   --steps N          sampling steps ${LIMITS.steps.join('–')} (default 18)
   --sampler S        heun | euler (default heun)
   --guidance W       classifier-free guidance scale ${LIMITS.guidance.join('–')}, 1 = none (default 2)

@@ -15,7 +15,8 @@ import {
 } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
 import type { LoadedModel } from '../model/load.ts';
-import { brickCostShares, maxRegion } from '../model/arch.ts';
+import { brickCostShares } from '../model/arch.ts';
+import { bricksOnCanvas, rolledShifts } from '../model/canvas.ts';
 import { brickGraph, conditioningGraph } from './graphs.ts';
 import { foldPatches, gatherPatches, tileMap, type TileMap } from './tiling.ts';
 
@@ -27,6 +28,9 @@ export interface CpuEngineOptions {
 }
 
 const abortError = () => new DOMException('generation cancelled', 'AbortError');
+
+/** Per brick, its region-grid shift [sy, sx] (null: none, or a brick that does not run). */
+type Shifts = readonly (readonly [number, number] | null)[];
 
 export class CpuEngine implements Engine {
   private settings: BrickSetting[];
@@ -102,12 +106,13 @@ export class CpuEngine implements Engine {
   }
 
   /**
-   * One network evaluation: F_k [Bt, 3, H, W] of the active bricks (in order) on x ([xImages, 3,
-   * H, W], network image b reads x image b mod xImages).
+   * One network evaluation: F_k [Bt, 3, H, W] of the active bricks (in order; each must run on the canvas)
+   * on x ([xImages, 3, H, W], network image b reads x image b mod xImages), brick k's grid shifted by
+   * shifts[k].
    */
   private async network(
     x: Float32Array, xImages: number, batch: number, height: number, width: number, coef: Float32Array,
-    labels: Float32Array, active: readonly number[], shift: [number, number], signal?: AbortSignal,
+    labels: Float32Array, active: readonly number[], shifts: Shifts, signal?: AbortSignal,
   ): Promise<Float32Array[]> {
     const siluC = await this.conditioning(coef, labels, batch);
     const cin = Array.from({ length: batch }, (_, b) => coef[b * EDM_COEF.stride + EDM_COEF.cIn]);
@@ -115,7 +120,8 @@ export class CpuEngine implements Engine {
     let prev: Float32Array | null = null;
     for (const k of active) {
       if (signal?.aborted) throw abortError();
-      const m = this.map(k, height, width, shift[0], shift[1]);
+      const [sy, sx] = shifts[k] ?? [0, 0];
+      const m = this.map(k, height, width, sy, sx);
       const patches = gatherPatches(m, batch, x, xImages, cin, k === 0 ? 'none' : prev ?? 'zero');
       const res = await this.bricks[k].run({
         patches: new this.ort.Tensor(
@@ -156,22 +162,22 @@ export class CpuEngine implements Engine {
       throw new InvalidOptionsError(`noise has ${o.noise.length} values, expected ${B * perImage}`);
     }
     let x: Float32Array = (o.noise ?? gaussianNoise(o.seed, B * perImage)).map((v) => v * t[0]);
-    const top = maxRegion(this.arch);
-    const shiftable = o.shiftTiling && (o.width > top || o.height > top);
-    const half = top / 2;
+    const runsHere = bricksOnCanvas(this.arch, o.height, o.width);
+    const plain: Shifts = this.arch.bricks.map(() => null);
+    const rolled = o.shiftTiling ? rolledShifts(this.arch, o.height, o.width) : plain;
     let evaluations = 0, runs = 0;
     const stepMs: number[] = [];
     const start = performance.now();
 
-    const denoise = async (input: Float32Array, sigma: number, active: number[], shift: [number, number]) => {
+    const denoise = async (input: Float32Array, sigma: number, active: number[], shifts: Shifts) => {
       const coef = edmCoefTable(new Float32Array(Bt).fill(sigma), edm.sigma_data);
-      const f = await this.network(input, B, Bt, o.height, o.width, coef, labels, active, shift, o.signal);
+      const f = await this.network(input, B, Bt, o.height, o.width, coef, labels, active, shifts, o.signal);
       evaluations++;
       runs += 1 + active.length;
       return denoiseRef(f[f.length - 1], input, coef, B, perImage, guided ? o.guidance : undefined);
     };
     const activeAt = (i: number) => {
-      const active = activeBricks(this.settings, i, o.steps);
+      const active = activeBricks(this.settings, i, o.steps).filter((k) => runsHere.includes(k));
       if (!active.length) {
         throw new InvalidOptionsError(`no brick is active at step ${i + 1}: every step needs at least one brick`);
       }
@@ -181,7 +187,7 @@ export class CpuEngine implements Engine {
     for (let i = 0; i < o.steps; i++) {
       if (o.signal?.aborted) throw abortError();
       const t0 = performance.now();
-      const shift: [number, number] = shiftable && i % 2 === 1 ? [half, half] : [0, 0];
+      const shift = i % 2 === 1 ? rolled : plain;
       const heun = o.sampler === 'heun' && t[i + 1] > 0;
       const active = activeAt(i);
       let denoised = await denoise(x, t[i], active, shift);
@@ -204,12 +210,15 @@ export class CpuEngine implements Engine {
     };
   }
 
-  /** D_k of every active brick for given canvases (parity tests): as LegoEngine.evaluate. */
+  /** D_k of every active brick that runs on the canvas, for given canvases (parity tests): as
+   * LegoEngine.evaluate. shift: one grid shift for every brick, or 'rolled' (the sampler's odd steps). */
   async evaluate(x: Float32Array, width: number, height: number, sigmas: number[], labels: Float32Array,
-    active: number[], shift: [number, number] = [0, 0]): Promise<Float32Array[]> {
+    active: number[], shift: [number, number] | 'rolled' = [0, 0]): Promise<Float32Array[]> {
     const B = sigmas.length, perImage = 3 * width * height;
     const coef = edmCoefTable(sigmas, this.model.meta.edm.sigma_data);
-    const f = await this.network(x, B, B, height, width, coef, labels, active, shift);
+    const shifts = shift === 'rolled' ? rolledShifts(this.arch, height, width) : this.arch.bricks.map(() => shift);
+    const runs = active.filter((k) => bricksOnCanvas(this.arch, height, width).includes(k));
+    const f = await this.network(x, B, B, height, width, coef, labels, runs, shifts);
     return f.map((fk) => denoiseRef(fk, x, coef, B, perImage));
   }
 

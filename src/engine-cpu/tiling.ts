@@ -1,7 +1,8 @@
-// Canvas ↔ brick tokens on the CPU (docs/model-spec.md "Brick input, regions, patches"): the patch
-// gather that builds a brick's input [B, R, T, Cin·p²] and the fold of its output back to a canvas,
-// through a precomputed map from (region, token, patch pixel) to the source pixel.
+// Canvas ↔ brick tokens on the CPU (docs/model-spec.md "Brick input, regions, patches" and "Canvases"):
+// the patch gather that builds a brick's input [B, R, T, Cin·p²] and the fold of its output back to a
+// canvas, through a precomputed map from (region, token, patch pixel) to the source pixel.
 import { inputChannels } from '../model/arch.ts';
+import { regionOrigins } from '../model/canvas.ts';
 
 export interface TileMap {
   height: number;
@@ -11,31 +12,41 @@ export interface TileMap {
   pp: number; // p²
   /** Source pixel ys·W + xs of every (region, token, patch pixel), in that order. */
   src: Int32Array;
+  /** Regions covering each pixel [H·W] where regions overlap (the fold averages them); null: one each. */
+  cover: Uint8Array | null;
 }
 
 const mod = (a: number, n: number) => ((a % n) + n) % n;
 
-/** The map for an H×W canvas tiled by regions r of patches p, grid shifted by (sy, sx). */
+/**
+ * The map for an H×W canvas covered by regions r of patches p (canvas.ts regionOrigins: plain tiling on a
+ * multiple of r, overlapping regions otherwise), the grid shifted by (sy, sx) along the sides it tiles
+ * exactly (a side covered by overlapping regions never shifts).
+ */
 export function tileMap(height: number, width: number, region: number, patch: number, shiftY = 0, shiftX = 0): TileMap {
-  const g = region / patch, Ry = height / region, Rx = width / region, pp = patch * patch;
-  const sy = mod(shiftY, height), sx = mod(shiftX, width);
-  const src = new Int32Array(Ry * Rx * g * g * pp);
+  const g = region / patch, pp = patch * patch;
+  const oy = regionOrigins(height, region, patch), ox = regionOrigins(width, region, patch);
+  const sy = height % region === 0 ? mod(shiftY, height) : 0, sx = width % region === 0 ? mod(shiftX, width) : 0;
+  const src = new Int32Array(oy.length * ox.length * g * g * pp);
+  const overlap = oy.length * region > height || ox.length * region > width;
+  const cover = overlap ? new Uint8Array(height * width) : null;
   let m = 0;
-  for (let ry = 0; ry < Ry; ry++) {
-    for (let rx = 0; rx < Rx; rx++) {
+  for (const y0 of oy) {
+    for (const x0 of ox) {
       for (let ty = 0; ty < g; ty++) {
         for (let tx = 0; tx < g; tx++) {
           for (let py = 0; py < patch; py++) {
             for (let px = 0; px < patch; px++) {
-              src[m++] = ((ry * region + ty * patch + py + sy) % height) * width +
-                ((rx * region + tx * patch + px + sx) % width);
+              const s = ((y0 + ty * patch + py + sy) % height) * width + ((x0 + tx * patch + px + sx) % width);
+              src[m++] = s;
+              if (cover) cover[s]++;
             }
           }
         }
       }
     }
   }
-  return { height, width, regions: Ry * Rx, tokens: g * g, pp, src };
+  return { height, width, regions: oy.length * ox.length, tokens: g * g, pp, src, cover };
 }
 
 /**
@@ -69,9 +80,10 @@ export function gatherPatches(map: TileMap, batch: number, x: Float32Array, xIma
   return o;
 }
 
-/** Final-layer outputs [B, R, T, 3·p²] → canvases [B, 3, H, W] (each pixel back to its source). */
+/** Final-layer outputs [B, R, T, 3·p²] → canvases [B, 3, H, W]: each pixel back to its source, the mean of
+ * the regions that cover it where they overlap. */
 export function foldPatches(map: TileMap, batch: number, y: Float32Array): Float32Array {
-  const { height: H, width: W, pp, src } = map;
+  const { height: H, width: W, pp, src, cover } = map;
   const hw = H * W, nTok = map.regions * map.tokens, row = 3 * pp;
   const o = new Float32Array(batch * 3 * hw);
   for (let b = 0; b < batch; b++) {
@@ -79,9 +91,10 @@ export function foldPatches(map: TileMap, batch: number, y: Float32Array): Float
       const base = (b * nTok + n) * row;
       for (let pix = 0; pix < pp; pix++) {
         const s = src[n * pp + pix];
-        for (let ch = 0; ch < 3; ch++) o[(b * 3 + ch) * hw + s] = y[base + ch * pp + pix];
+        for (let ch = 0; ch < 3; ch++) o[(b * 3 + ch) * hw + s] += y[base + ch * pp + pix];
       }
     }
   }
+  if (cover) for (let i = 0; i < o.length; i++) o[i] /= cover[i % hw];
   return o;
 }

@@ -4,7 +4,8 @@ import { readFloat32 } from '../gpu/buffers.ts';
 import type { DeviceLostError, GpuContext } from '../gpu/device.ts';
 import { edmCoefTable, setStepTimes } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
-import { brickCostShares, maxRegion } from '../model/arch.ts';
+import { brickCostShares } from '../model/arch.ts';
+import { canvasUnit, rolledShifts, tilesExactly } from '../model/canvas.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { gaussianNoise } from './noise.ts';
 import { copyBrickSettings, InvalidOptionsError, validateOptions } from './options.ts';
@@ -52,8 +53,8 @@ export class LegoEngine {
   }
 
   /** Side that every canvas dimension must be a multiple of. */
-  get maxRegion(): number {
-    return maxRegion(this.arch);
+  get canvasUnit(): number {
+    return canvasUnit(this.arch);
   }
 
   /** Bytes of GPU memory this engine allocated (weights + the current canvas's buffers). */
@@ -73,6 +74,17 @@ export class LegoEngine {
 
   validate(o: GenerateOptions): void {
     validateOptions(o, this.arch);
+    this.checkTiling(o.width, o.height);
+  }
+
+  /** This engine's kernels tile canvases exactly: no brick larger than the canvas, no overlapping regions. */
+  private checkTiling(width: number, height: number): void {
+    const k = this.arch.bricks.findIndex((b) => !tilesExactly(b.region, height, width));
+    if (k >= 0) {
+      const r = this.arch.bricks[k].region;
+      throw new InvalidOptionsError(`the WebGPU engine does not run brick ${k + 1} (${r}×${r} regions) on a ` +
+        `${width}×${height} canvas yet: use a multiple of ${r}, or the CPU engine`);
+    }
   }
 
   private getPlan(key: PlanKey): Plan {
@@ -110,8 +122,7 @@ export class LegoEngine {
     plan.setGuidance(o.guidance);
     const noise = (o.noise ?? gaussianNoise(o.seed, B * plan.perImage)).map((v) => v * t[0]);
     device.queue.writeBuffer(plan.x, 0, noise);
-    const shiftable = o.shiftTiling && (o.width > this.maxRegion || o.height > this.maxRegion);
-    const half = this.maxRegion / 2;
+    const rolled = o.shiftTiling ? rolledShifts(this.arch, o.height, o.width) : [];
     this.timer?.reset();
     let dispatches = 0, evaluations = 0;
     const stepMs: number[] = [];
@@ -135,8 +146,7 @@ export class LegoEngine {
     for (let i = 0; i < o.steps; i++) {
       if (o.signal?.aborted) throw new DOMException('generation cancelled', 'AbortError');
       const t0 = performance.now();
-      const [sy, sx] = shiftable && i % 2 === 1 ? [half, half] : [0, 0];
-      plan.bricks.forEach((b) => b.setShift(sy, sx));
+      plan.bricks.forEach((b, k) => b.setShift(...((i % 2 === 1 && rolled[k]) || [0, 0])));
       const heun = o.sampler === 'heun' && t[i + 1] > 0;
       const active = evaluate(i, t[i], 'x', heun ? 'heun-predict' : 'euler');
       if (heun) evaluate(i, t[i + 1], 'x_next', 'heun-correct');
@@ -161,13 +171,15 @@ export class LegoEngine {
    * `active` order (parity tests, debugging). x: [B, 3, H, W]; sigmas and labels ([B, L]) per image.
    */
   async evaluate(x: Float32Array, width: number, height: number, sigmas: number[], labels: Float32Array,
-    active: number[], shift: [number, number] = [0, 0]): Promise<Float32Array[]> {
+    active: number[], shift: [number, number] | 'rolled' = [0, 0]): Promise<Float32Array[]> {
     const { device } = this.ctx;
+    this.checkTiling(width, height);
     const plan = this.getPlan({ width, height, batch: sigmas.length, guided: false });
     device.queue.writeBuffer(plan.x, 0, x as Float32Array<ArrayBuffer>);
     plan.writeLabelRows(labels);
     plan.writeCoefficients(edmCoefTable(sigmas, this.model.meta.edm.sigma_data));
-    plan.bricks.forEach((b) => b.setShift(shift[0], shift[1]));
+    const shifts = shift === 'rolled' ? rolledShifts(this.arch, height, width) : this.arch.bricks.map(() => shift);
+    plan.bricks.forEach((b, k) => b.setShift(...(shifts[k] ?? [0, 0])));
     const enc = device.createCommandEncoder({ label: 'evaluate' });
     plan.encodeEvaluation(enc, 'x', active, null); // every brick keeps its own F_k
     device.queue.submit([enc.finish()]);

@@ -1,6 +1,6 @@
 // Generation options checked without a GPU: the engine checks them again before every run, the CLI
 // before it acquires a device, and the UI builds its sliders from the same LIMITS.
-import { maxRegion } from '../model/arch.ts';
+import { bricksOnCanvas, canvasUnit } from '../model/canvas.ts';
 import type { Architecture } from '../model/format.ts';
 import type { BrickSetting, GenerateOptions } from './types.ts';
 
@@ -15,7 +15,7 @@ type Checked = Pick<GenerateOptions,
 
 /** Throws InvalidOptionsError naming the first option that this architecture or LIMITS rejects. */
 export function validateOptions(o: Checked, arch: Architecture): void {
-  const r = maxRegion(arch);
+  const r = canvasUnit(arch);
   const sizes = `multiples of ${r} up to ${LIMITS.maxSide} (e.g. ${r}×${r}, ${2 * r}×${2 * r}, ${4 * r}×${r})`;
   for (const [name, v] of [['width', o.width], ['height', o.height]] as const) {
     if (!Number.isInteger(v) || v <= 0 || v % r !== 0 || v > LIMITS.maxSide) {
@@ -36,6 +36,11 @@ export function validateOptions(o: Checked, arch: Architecture): void {
   }
   range('seed', o.seed, [0, 0xffffffff]);
   validateBricks(o.bricks, arch);
+  const runs = bricksOnCanvas(arch, o.height, o.width);
+  if (!runs.some((k) => o.bricks[k].enabled)) {
+    throw new InvalidOptionsError(`no enabled brick runs on a ${o.width}×${o.height} canvas: enable one of bricks ` +
+      `${runs.map((k) => k + 1).join(', ')} (a brick whose regions are larger than the canvas does not run on it)`);
+  }
 }
 
 /** The brick settings an engine keeps: checked against the architecture, copied so a caller's later

@@ -11,7 +11,7 @@ export interface BrickSetting {
 export type Sampler = 'heun' | 'euler';
 
 export interface GenerateOptions {
-  width: number; // any multiple of the largest region
+  width: number; // any multiple of the canvas unit (model/canvas.ts)
   height: number;
   steps: number; // 1–64
   sampler: Sampler;
@@ -22,7 +22,7 @@ export interface GenerateOptions {
   batch: number; // 1–8
   labels: LabelChoice;
   bricks: BrickSetting[]; // one per brick of the stack; may change while running (setBricks)
-  /** Shift the region grid by half the largest region on odd steps (larger canvases). */
+  /** The rolled tiling on odd steps (larger canvases): each brick's grid shifted by model/canvas.ts rolledShifts. */
   shiftTiling?: boolean;
   /** Read back the denoised estimate after each step for a live preview. */
   preview?: boolean;

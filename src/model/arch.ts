@@ -1,5 +1,6 @@
 // Numbers that follow from the architecture alone (no GPU): the one place the engine, UI, CLI and
 // bench read them from. docs/model-spec.md defines each.
+import { brickFits, regionOrigins } from './canvas.ts';
 import type { Architecture, BrickSpec } from './format.ts';
 
 /** Canvas channels (RGB); model.json's `channels` must equal it. */
@@ -20,7 +21,7 @@ export function brickInputChannels(k: number): number {
   return inputChannels(k > 0);
 }
 
-/** Side of the largest region (train/lego.py `max_region`): every canvas side is a multiple of it. */
+/** Side of the largest region (train/lego.py `max_region`). */
 export function maxRegion(a: { bricks: readonly Pick<BrickSpec, 'region'>[] }): number {
   return Math.max(...a.bricks.map((b) => b.region));
 }
@@ -30,16 +31,20 @@ export function tokensPerRegion(b: Pick<BrickSpec, 'region' | 'patch'>): number 
   return (b.region / b.patch) ** 2;
 }
 
-/** Floating-point operations (2 per multiply-add) of one evaluation of brick k, per network image. */
+/** Floating-point operations (2 per multiply-add) of one evaluation of brick k, per network image: the
+ * tokens of every region it runs, overlapping ones included; none where it does not fit the canvas. */
 export function brickFlops(a: Architecture, k: number, height: number, width: number): number {
   const b = a.bricks[k], d = a.d, pp = b.patch ** 2;
-  const tokens = (height * width) / pp;
+  if (!brickFits(b.region, height, width)) return 0;
+  const regions = regionOrigins(height, b.region, b.patch).length * regionOrigins(width, b.region, b.patch).length;
+  const tokens = regions * tokensPerRegion(b);
   const embed = tokens * (brickInputChannels(k) * pp * d + d * d);
   const block = tokens * (3 * d * d + d * d + 2 * a.mlp_ratio * d * d) + 2 * tokens * tokensPerRegion(b) * d;
   return 2 * (embed + b.depth * block + tokens * CHANNELS * pp * d);
 }
 
-/** Each brick's share of the FLOPs of one evaluation with every brick on (sums to 1). */
+/** Each brick's share of the FLOPs of one evaluation with every brick on (sums to 1; 0 for a brick that
+ * does not run on this canvas). */
 export function brickCostShares(a: Architecture, width: number, height: number): number[] {
   const f = a.bricks.map((_, k) => brickFlops(a, k, height, width));
   const total = f.reduce((s, x) => s + x, 0);

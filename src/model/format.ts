@@ -16,6 +16,9 @@ export interface Architecture {
   fourier_dim: number; // 256; a multiple of 8 up to 256
   label_dim: number; // L = categories + styles + words
   bricks: BrickSpec[];
+  /** Every canvas side is a multiple of it (canvas.ts canvasUnit); absent: the largest region. Bricks of larger
+   * regions run only on canvases they fit, with overlapping regions where a side is not a multiple. */
+  canvas_unit?: number;
   gelu: 'tanh';
   layernorm_eps: number; // the engine's LayerNorm uses it (an override constant of shaders/layernorm.wgsl)
 }

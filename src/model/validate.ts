@@ -70,14 +70,22 @@ export function validateModelJson(m: unknown, what: string): ModelJson {
     int(b, 'depth', path, 0);
     if (region % patch !== 0) fail(`${path}region`, `a multiple of ${path}patch = ${patch}`, region);
   });
-  const largest = maxRegion(a as { bricks: { region: number }[] });
-  bricks.forEach((b, k) => {
-    const region = (b as { region: number }).region;
-    if (largest % region !== 0) {
-      fail(`${A}bricks[${k}].region`, `a divisor of the largest region ${largest} (canvases are multiples of it)`,
-        region);
+  const specs = bricks as { region: number; patch: number }[];
+  const largest = maxRegion({ bricks: specs });
+  const unit = a.canvas_unit === undefined ? largest : int(a, 'canvas_unit', A, 1);
+  specs.forEach(({ region, patch }, k) => {
+    if (region <= unit && unit % region !== 0) {
+      fail(`${A}bricks[${k}].region`, `a divisor of the canvas unit ${unit} (canvases are multiples of it) ` +
+        'or larger than it', region);
+    }
+    if (unit % patch !== 0) {
+      fail(`${A}canvas_unit`, `a multiple of every patch (bricks[${k}].patch = ${patch}), so patches tile canvases`,
+        unit);
     }
   });
+  if (!specs.some((b) => b.region === unit)) {
+    fail(`${A}canvas_unit`, `the region of one brick (${specs.map((b) => b.region).join(', ')})`, unit);
+  }
 
   const labels = obj(root.labels, 'labels');
   const groups = obj(labels.groups, 'labels.groups');

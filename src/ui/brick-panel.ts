@@ -1,5 +1,6 @@
-// The bricks: how many are active, each one on/off with its share of the compute and a skip
-// window over the sampling steps; what the configuration saves, estimated and measured.
+// The bricks: how many are active, each one on/off with its share of the compute (or that it does not run
+// at this canvas size) and a skip window over the sampling steps; what the configuration saves, estimated
+// and measured.
 // Changes apply live, from the next network evaluation of a running generation.
 import { LitElement, html, css, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
@@ -34,10 +35,15 @@ export class BrickPanel extends LitElement {
     emitSettings(this, { bricks });
   }
 
+  /** Whether brick k runs at the current canvas size (its share is 0 where its regions do not fit). */
+  private runs(k: number): boolean {
+    return this.costs[k] !== 0;
+  }
+
   private patch(k: number, p: Partial<BrickSetting>) {
     const next = this.bricks.map((b, i) => (i === k ? { ...b, ...p } : b));
-    if (next.some((b) => b.enabled)) this.emit(next);
-    else this.requestUpdate(); // the last brick stays on: re-render the checkbox
+    if (next.some((b, i) => b.enabled && this.runs(i))) this.emit(next);
+    else this.requestUpdate(); // the last brick that runs stays on: re-render the checkbox
   }
 
   private setSkip(k: number, which: 0 | 1, v: number) {
@@ -48,13 +54,14 @@ export class BrickPanel extends LitElement {
 
   private row(spec: BrickSpec, b: BrickSetting, k: number) {
     const [s0, s1] = b.skip ?? [0, 0];
-    const onlyOne = b.enabled && this.bricks.filter((x) => x.enabled).length === 1;
+    const onlyOne = b.enabled && this.runs(k) && this.bricks.filter((x, i) => x.enabled && this.runs(i)).length === 1;
     return html`<div class="brick ${this.active.includes(k) ? 'ran' : ''}" data-testid="brick-${k}">
       <label><input type="checkbox" data-testid="brick-toggle-${k}" .checked=${b.enabled} ?disabled=${onlyOne}
         @change=${(e: Event) => this.patch(k, { enabled: (e.target as HTMLInputElement).checked })} />
         Brick ${k + 1}: ${spec.region}×${spec.region} regions, ${spec.patch}×${spec.patch} patches,
         depth ${spec.depth}
-        ${this.costs[k] != null ? html` · <b>${pct(this.costs[k])}</b> of the compute` : nothing}
+        ${this.costs[k] === 0 ? html` · <i data-testid="brick-unused-${k}">not used at this size</i>`
+          : this.costs[k] != null ? html` · <b>${pct(this.costs[k])}</b> of the compute` : nothing}
         ${this.brickMs?.[k] != null ? html` · ${ms(this.brickMs[k])} GPU` : nothing}</label>
       ${this.costs[k] != null ? html`<span class="share" style="width:${this.costs[k] * 100}%"></span>` : nothing}
       <div class="skip">skip from

@@ -3,6 +3,7 @@ import { LIMITS as ENGINE_LIMITS } from '../engine/options.ts';
 import { parseSkipWindow } from '../engine/schedule.ts';
 import type { BrickSetting, Sampler } from '../engine/types.ts';
 import { maxRegion } from '../model/arch.ts';
+import { canvasUnit } from '../model/canvas.ts';
 import type { ModelJson } from '../model/format.ts';
 
 export interface Settings {
@@ -25,7 +26,7 @@ export interface Settings {
 export type EngineChoice = 'auto' | 'webgpu' | 'cpu';
 
 export const DEFAULT_MODEL = `${import.meta.env?.BASE_URL ?? '/'}models/lego-emoji-32/`;
-/** The engine's limits, and how many multiples of the largest region the size picker offers. */
+/** The engine's limits, and how many multiples of the canvas unit the size picker offers. */
 export const LIMITS = { ...ENGINE_LIMITS, sizeTiles: 8 } as const;
 
 export function defaultSettings(model = DEFAULT_MODEL): Settings {
@@ -35,15 +36,15 @@ export function defaultSettings(model = DEFAULT_MODEL): Settings {
   };
 }
 
-/** Valid widths/heights: multiples of the largest region, up to LIMITS.sizeTiles of them. */
+/** Valid widths/heights: multiples of the canvas unit, up to LIMITS.sizeTiles of them. */
 export function validSizes(meta: ModelJson): number[] {
-  const u = maxRegion(meta.architecture);
+  const u = canvasUnit(meta.architecture);
   return Array.from({ length: LIMITS.sizeTiles }, (_, i) => (i + 1) * u);
 }
 
-/** Presets in units of the largest region: squares and panoramas. */
+/** Presets in canvas units: squares and panoramas. */
 export function sizePresets(meta: ModelJson): { label: string; width: number; height: number }[] {
-  const u = maxRegion(meta.architecture);
+  const u = canvasUnit(meta.architecture);
   return [[1, 1], [2, 2], [4, 1], [8, 2], [1, 4]].map(([w, h]) => ({
     label: `${w * u}×${h * u}${w > h ? ' panorama' : h > w ? ' tall' : ''}`, width: w * u, height: h * u,
   }));
@@ -52,17 +53,18 @@ export function sizePresets(meta: ModelJson): { label: string; width: number; he
 const clampInt = (v: number, lo: number, hi: number, dflt: number) =>
   Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.round(v))) : dflt;
 
-/** Makes settings valid for a model: sizes snapped to the grid, labels it knows, one setting per brick. */
+/** Makes settings valid for a model: sizes snapped to the grid (unset: the largest region, the canvas its top
+ * brick sees whole), labels it knows, one setting per brick. */
 export function fitToModel(s: Settings, meta: ModelJson): Settings {
-  const u = maxRegion(meta.architecture);
+  const u = canvasUnit(meta.architecture), side = maxRegion(meta.architecture);
   const snap = (v: number) => clampInt(Math.round(v / u) * u, u, u * LIMITS.sizeTiles, u);
   const n = meta.architecture.bricks.length;
   const bricks = Array.from({ length: n }, (_, k) => s.bricks[k] ?? { enabled: true, skip: null });
   if (!bricks.some((b) => b.enabled)) bricks[n - 1] = { ...bricks[n - 1], enabled: true };
   return {
     ...s,
-    width: snap(s.width || u),
-    height: snap(s.height || u),
+    width: snap(s.width || side),
+    height: snap(s.height || side),
     category: s.category && meta.labels.categories.includes(s.category) ? s.category : null,
     style: s.style && meta.labels.styles.includes(s.style) ? s.style : null,
     bricks,

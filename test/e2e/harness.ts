@@ -1,7 +1,7 @@
 // Browser-test harness: the app built once per test run (the first test file to ask builds it into
 // the run's folder from test/app-dir.ts, the others wait), with the tiny test model at
-// /models/tiny/ (and at /models/tiny-styles/ with the shipped model's style_info), and served by
-// `vite preview` per file.
+// /models/tiny/ (and at /models/tiny-styles/ with the shipped model's style_info), the cover-16 fixture
+// at /models/cover-16/, and served by `vite preview` per file.
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +16,9 @@ export const TINY_URL = '/models/tiny/';
 /** The tiny model with the shipped model's style_info (previews and credits for its styles). */
 export const TINY_STYLES_URL = '/models/tiny-styles/';
 const TINY = ['model.json', 'weights.safetensors'].map((f) => join(ROOT, 'test/fixtures/tiny', f));
+/** The cover-16 fixture (a 16×16 brick on a stack of canvas unit 8) at /models/cover-16/. */
+export const COVER_URL = '/models/cover-16/';
+const COVER = ['model.json', 'weights.safetensors'].map((f) => join(ROOT, 'test/fixtures/stacks/cover-16', f));
 
 /** models/tiny-styles/ in the built app: the tiny weights with the shipped model's style_info. */
 async function addTinyStyles(dir: string): Promise<void> {
@@ -41,7 +44,7 @@ async function builtOnce(): Promise<string> {
     return dir;
   }
   try {
-    await buildApp(dir, { tiny: TINY });
+    await buildApp(dir, { tiny: TINY, 'cover-16': COVER });
     await addTinyStyles(dir);
   } catch (e) {
     await writeFile(failed, String((e as Error).message));

@@ -9,17 +9,25 @@ const DIR = new URL('../fixtures/tiny/', import.meta.url);
 const EXPECTED_VERSION = 3;
 const REGEN = '/usr/bin/python3 -m train.fixtures';
 
-export interface Golden {
-  meta: {
-    version: number;
-    canvas: [number, number]; // H, W
-    batch: number;
-    sigma: number[];
-    cases: Record<string, { active: number[]; shift: [number, number]; outputs: string[] }>;
-    heun: { steps: number; cfg: number; trajectory: string[] };
-  };
+/** The goldens of one canvas (train/fixtures.py goldens): inputs named without the canvas prefix. */
+export interface CanvasGolden {
+  canvas: [number, number]; // H, W
+  batch: number;
+  sigma: number[];
+  cases: Record<string, { active: number[]; shift: [number, number] | 'rolled'; outputs: string[] }>;
+  heun: { steps: number; cfg: number; trajectory: string[] };
+}
+
+/** golden.json and the tensors of golden.safetensors; meta as tiny's and the stacks', or cover-16's. */
+export interface Golden<Meta = CanvasGolden & { version: number }> {
+  meta: Meta;
   tensors: Map<string, Float32Array>;
 }
+
+/** cover-16 (train/fixtures.py COVER): a 16×16 brick on a stack of canvas unit 8, goldens on several canvases
+ * (tensor names prefixed with the canvas's, e.g. "24x40.all.D2"). */
+export const COVER_DIR = new URL('../fixtures/stacks/cover-16/', import.meta.url);
+export type CoverMeta = { version: number; canvases: Record<string, CanvasGolden> };
 
 /** Every golden fixture: tiny, and the other brick stacks the trainer makes (train/fixtures.py STACKS:
  * official-style patches 2/8/2 in progressive growth and refinement order). */
@@ -38,7 +46,7 @@ export function labelChoice(spec: LabelSpec, vec: Float32Array): LabelChoice {
   };
 }
 
-export function loadGolden(dir = DIR): Golden {
+export function loadGolden<M extends { version: number } = Golden['meta']>(dir = DIR): Golden<M> {
   const meta = JSON.parse(readFileSync(new URL('golden.json', dir), 'utf8'));
   if (meta.version !== EXPECTED_VERSION) throw new Error(`fixtures are v${meta.version}, tests expect v${EXPECTED_VERSION}: run ${REGEN}`);
   const raw = parseSafetensors(readFileSync(new URL('golden.safetensors', dir)), 'golden.safetensors');

@@ -23,9 +23,10 @@ function rejects(text: string, message: string) {
 }
 
 describe('model.json validation', () => {
-  it('accepts the tiny and the shipped model', () => {
+  it('accepts the tiny and the shipped model, and a canvas unit below the largest region', () => {
     expect(parseModelJson(TINY).architecture.bricks).toHaveLength(3);
     expect(parseModelJson(SHIPPED).architecture.d).toBe(192);
+    expect(parseModelJson(broken((m) => (m.architecture.canvas_unit = 8))).architecture.canvas_unit).toBe(8);
   });
 
   const cases: [string, (m: any) => void, string][] = [
@@ -36,7 +37,15 @@ describe('model.json validation', () => {
     ['a region not a multiple of its patch', (m) => (m.architecture.bricks[1].patch = 3),
       'architecture.bricks[1].region must be a multiple of architecture.bricks[1].patch = 3, got 8'],
     ['a region that does not divide the largest', (m) => (m.architecture.bricks[1].region = 12),
-      'architecture.bricks[1].region must be a divisor of the largest region 16'],
+      'architecture.bricks[1].region must be a divisor of the canvas unit 16 (canvases are multiples of it) or ' +
+      'larger than it, got 12'],
+    ['a canvas unit that a patch does not divide', (m) => (m.architecture.canvas_unit = 2),
+      'architecture.canvas_unit must be a multiple of every patch (bricks[1].patch = 4), so patches tile canvases, ' +
+      'got 2'],
+    ['a canvas unit that is no brick\'s region', (m) => (m.architecture.canvas_unit = 32),
+      'architecture.canvas_unit must be the region of one brick (4, 8, 16), got 32'],
+    ['a canvas unit that is not a number', (m) => (m.architecture.canvas_unit = 'x'),
+      'architecture.canvas_unit must be a positive integer, got "x"'],
     ['no bricks', (m) => (m.architecture.bricks = []), 'architecture.bricks must be a non-empty array, got []'],
     ['a missing brick field', (m) => delete m.architecture.bricks[0].region,
       'architecture.bricks[0].region must be a positive integer, got nothing (missing)'],

@@ -39,6 +39,16 @@ describe('settings in the URL', () => {
     expect(validSizes(meta)).toEqual([16, 32, 48, 64, 80, 96, 112, 128]);
     expect(sizePresets(meta).map((p) => [p.width, p.height])).toContainEqual([64, 16]);
   });
+
+  it('with a brick larger than the canvas unit: multiples of the unit, opening on the largest region', () => {
+    const cover = parseModelJson(readFileSync('test/fixtures/stacks/cover-16/model.json', 'utf8')); // regions 4, 8, 16
+    expect(cover.architecture.canvas_unit).toBe(8);
+    expect(validSizes(cover)).toEqual([8, 16, 24, 32, 40, 48, 56, 64]);
+    const s = fitToModel(defaultSettings(), cover);
+    expect([s.width, s.height]).toEqual([16, 16]);
+    const t = fitToModel(fromQuery('w=24&h=8'), cover); // a canvas the 16×16 brick does not fit is still valid
+    expect([t.width, t.height]).toEqual([24, 8]);
+  });
 });
 
 describe('bricks panel arithmetic', () => {
