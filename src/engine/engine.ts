@@ -5,7 +5,7 @@ import type { DeviceLostError, GpuContext } from '../gpu/device.ts';
 import { edmCoefTable, setStepTimes } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
 import { brickCostShares } from '../model/arch.ts';
-import { canvasUnit, rolledShifts, tilesExactly } from '../model/canvas.ts';
+import { rolledShifts, tilesExactly } from '../model/canvas.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { gaussianNoise } from './noise.ts';
 import { copyBrickSettings, InvalidOptionsError, validateOptions } from './options.ts';
@@ -50,11 +50,6 @@ export class LegoEngine {
 
   private get arch() {
     return this.model.meta.architecture;
-  }
-
-  /** Side that every canvas dimension must be a multiple of. */
-  get canvasUnit(): number {
-    return canvasUnit(this.arch);
   }
 
   /** Bytes of GPU memory this engine allocated (weights + the current canvas's buffers). */
