@@ -114,7 +114,8 @@ def generate_edit(out=OUT, steps=6, strength=0.5):
         tensors.update({f"{name}.x{i}": x for i, x in enumerate(traj)})
     write_safetensors({k: v.float().numpy() for k, v in tensors.items()}, out / "edit.safetensors")
     meta = {"version": EDIT_VERSION, "regenerate": REGEN, "canvas": [H, W], "batch": B, "steps": steps,
-            "strength": strength, "edit_steps": edit_steps(steps, strength), "shift": "half the top region on odd steps",
+            "strength": strength, "edit_steps": edit_steps(steps, strength),
+            "shift": "half the top region on odd steps",
             "labels": "labels, one vector for the batch",
             "trajectory": "the first state (start + t[steps − edit_steps]·noise), then the state after each step",
             "cases": cases}

@@ -2,7 +2,7 @@
 // on the CPU engine (onnxruntime-web wasm), from noise or from a start image (restyle, repaint).
 //   npm run generate -- --size 64x32 --steps 18 --guidance 2 --category "Animals & Nature" --style twitter \
 //     --bricks 1,2,3 --skip 3:0.6-1.0 --seed 7 --batch 4 --out out.png
-//   npm run generate -- --init-image cat.png --strength 60% --style openmoji --out restyled.png
+//   npm run generate -- --init-image cat.png --strength 50% --style openmoji --out restyled.png
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,7 +35,7 @@ const HELP = `usage: npm run generate -- [options]
   --batch N          images ${LIMITS.batch.join('–')} (default 1)
   --init-image FILE  start from this PNG or SVG (JPEG: convert it to PNG first) instead of noise: it is
                      composited on white and area-resized to the canvas, as the training images were
-  --strength S       with --init-image: 0–1 or 0–100% (default 60%), the share of the steps that run
+  --strength S       with --init-image: 0–1 or 0–100% (default 50%), the share of the steps that run
                      (0 returns the image, 1 redraws it from pure noise)
   --mask FILE        with --init-image: a PNG or SVG of the canvas's size, white = redraw, black = keep
   --out FILE         PNG grid to write (default out.png)`;
@@ -128,7 +128,7 @@ async function main() {
     labels: { category: v.category ?? null, style: v.style ?? null, prompt: v.prompt ?? '' },
   };
   if (v['init-image'] !== undefined) {
-    const s = strength(v.strength ?? '60%');
+    const s = strength(v.strength ?? '50%');
     const image = imageFromRgba(readStartImage(v['init-image'], width, height), width, height);
     opts.start = { image, strength: s, mask: v.mask !== undefined ? readMask(v.mask, width, height) : undefined };
   }

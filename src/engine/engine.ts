@@ -79,7 +79,7 @@ export class LegoEngine {
   private getPlan(key: PlanKey): Plan {
     const p = this.plan;
     if (p && p.key.width === key.width && p.key.height === key.height &&
-      p.key.batch === key.batch && p.key.guided === key.guided) return p;
+      p.key.batch === key.batch && p.key.guided === key.guided && p.key.repaint === key.repaint) return p;
     p?.destroy();
     this.plan = null;
     this.plan = new Plan(this.ctx.device, this.arch, this.weights, key);
@@ -103,7 +103,8 @@ export class LegoEngine {
 
   private async run(o: GenerateOptions, labels: Float32Array, guided: boolean): Promise<GenerateResult> {
     const { device } = this.ctx;
-    const plan = this.getPlan({ width: o.width, height: o.height, batch: o.batch, guided });
+    const mask = o.start?.mask;
+    const plan = this.getPlan({ width: o.width, height: o.height, batch: o.batch, guided, repaint: !!mask });
     const B = o.batch, Bt = guided ? 2 * B : B;
     const edm = this.model.meta.edm;
     const t = edmSigmas(o.steps, edm);
@@ -112,8 +113,7 @@ export class LegoEngine {
     const first = firstStep(o), steps = o.steps - first;
     const noise = o.noise ?? gaussianNoise(o.seed, B * plan.perImage);
     device.queue.writeBuffer(plan.x, 0, startState(noise, t[first], o.start) as Float32Array<ArrayBuffer>);
-    const mask = o.start?.mask;
-    if (mask) plan.writeRepaint(noise, knownImage({ ...o.start!, mask }));
+    if (mask) plan.writeRepaint(noise, knownImage(o.start!.image, mask));
     const shiftable = o.shiftTiling && (o.width > this.maxRegion || o.height > this.maxRegion);
     const half = this.maxRegion / 2;
     this.timer?.reset();
@@ -167,7 +167,7 @@ export class LegoEngine {
   async evaluate(x: Float32Array, width: number, height: number, sigmas: number[], labels: Float32Array,
     active: number[], shift: [number, number] = [0, 0]): Promise<Float32Array[]> {
     const { device } = this.ctx;
-    const plan = this.getPlan({ width, height, batch: sigmas.length, guided: false });
+    const plan = this.getPlan({ width, height, batch: sigmas.length, guided: false, repaint: false });
     device.queue.writeBuffer(plan.x, 0, x as Float32Array<ArrayBuffer>);
     plan.writeLabelRows(labels);
     plan.writeCoefficients(edmCoefTable(sigmas, this.model.meta.edm.sigma_data));

@@ -57,7 +57,9 @@ function checkPlane(name: string, a: Float32Array, length: number, shape: string
       `the ${name} must have the canvas's size`);
   }
   const bad = a.findIndex((v) => !(v >= lo && v <= hi));
-  if (bad >= 0) throw new InvalidOptionsError(`the ${name} has ${+a[bad].toPrecision(4)} at index ${bad}, outside ${lo}–${hi}`);
+  if (bad >= 0) {
+    throw new InvalidOptionsError(`the ${name} has ${+a[bad].toPrecision(4)} at index ${bad}, outside ${lo}–${hi}`);
+  }
 }
 
 /** The brick settings an engine keeps: checked against the architecture, copied so a caller's later

@@ -17,8 +17,8 @@ export interface PlanKey {
   height: number;
   batch: number; // B images
   guided: boolean; // runs a [cond B | uncond B] network batch
+  repaint: boolean; // holds a start image, its mask and the noise (a repaint's sampler reads them)
 }
-
 
 export class CanvasTooLargeError extends Error {
   override name = 'CanvasTooLargeError';
@@ -75,8 +75,9 @@ export class Plan {
     this.xNext = buf('x_next', B * img);
     this.denoised = buf('denoised', B * img);
     const deriv = buf('deriv', B * img);
-    this.noise = buf('start.noise', B * img);
-    this.known = buf('start.known', img + img / 3);
+    // without a repaint the sampler never reads these: a minimal binding each
+    this.noise = buf('start.noise', key.repaint ? B * img : 1);
+    this.known = buf('start.known', key.repaint ? img + img / 3 : 1);
     this.netX = buf('net.x', B * img);
     this.coef = buf('edm.coef', Bt * EDM_COEF.stride);
     this.labels = buf('labels', Bt * arch.label_dim);

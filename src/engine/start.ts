@@ -21,10 +21,10 @@ export function startState(noise: Float32Array, sigma: number, start?: StartImag
 }
 
 /** What the repaint reads: [y (3·H·W) | mask (H·W)] (the sampler kernel's KNOWN binding). */
-export function knownImage(start: StartImage & { mask: Float32Array }): Float32Array {
-  const out = new Float32Array(start.image.length + start.mask.length);
-  out.set(start.image);
-  out.set(start.mask, start.image.length);
+export function knownImage(image: Float32Array, mask: Float32Array): Float32Array {
+  const out = new Float32Array(image.length + mask.length);
+  out.set(image);
+  out.set(mask, image.length);
   return out;
 }
 

@@ -3,6 +3,15 @@
 // source area it covers), rounded to 8 bits. A source of another shape is centred on white padding of
 // the canvas's shape first, as the dataset pads non-square icons to a square. Masks come from images too.
 
+/** SVGs are rendered at this many pixels per canvas pixel, then area-resized (the dataset: 128 for 32). */
+export const SVG_SUPERSAMPLE = 4;
+
+/** Render size of an SVG of aspect w/h for a width×height canvas: SVG_SUPERSAMPLE× the canvas, its shape kept. */
+export function svgRenderSize(aspect: number, width: number, height: number): [number, number] {
+  const [bw, bh] = [SVG_SUPERSAMPLE * width, SVG_SUPERSAMPLE * height];
+  return aspect > bw / bh ? [bw, Math.max(1, Math.round(bw / aspect))] : [Math.max(1, Math.round(bh * aspect)), bh];
+}
+
 /** Straight-alpha RGBA8, row-major. */
 export interface Rgba {
   width: number;

@@ -116,12 +116,12 @@ export function samplerStepRef(s: SamplerState, f: Float32Array, coef: Float32Ar
   const total = batch * perImage, pixels = perImage / 3;
   const t = Math.fround(step.t), tNext = Math.fround(step.tNext), h = Math.fround(step.tNext - step.t);
   const w = guidance === undefined ? 0 : Math.fround(guidance);
+  const k = step.masked ? known : undefined;
   for (let i = 0; i < total; i++) {
     const b = Math.floor(i / perImage), j = i - b * perImage;
     const fg = guidance === undefined ? f[i] : f[total + i] + w * (f[i] - f[total + i]);
     const xIn = step.kind === 'heun-correct' ? s.xNext[i] : s.x[i];
     const d = coef[b * EDM_COEF.stride + EDM_COEF.cSkip] * xIn + coef[b * EDM_COEF.stride + EDM_COEF.cOut] * fg;
-    const k = step.masked ? known : undefined;
     const m = k ? k.mask[j % pixels] : 1;
     const keep = (v: number) => (k ? m * v + (1 - m) * (k.image[j] + tNext * k.noise[i]) : v);
     s.denoised[i] = k ? m * d + (1 - m) * k.image[j] : d;

@@ -144,9 +144,11 @@ export class LegoApp extends LitElement {
             : nothing}
           ${result && !running ? html`<div class="compare">
             ${result.start ? html`<image-grid data-testid="before" heading="Before"
-              .batch=${toImages(result.start.image, 1, result.images.width, result.images.height)}></image-grid>` : nothing}
-            <image-grid data-testid="results" heading="${result.start ? 'After' : 'Results'} (seed ${result.settings.seed})"
-              downloads editable filename="lego-${result.settings.seed}" .batch=${result.images}
+              .batch=${toImages(result.start.image, 1, result.images.width, result.images.height)}></image-grid>`
+              : nothing}
+            <image-grid data-testid="results" downloads editable
+              heading="${result.start ? 'After' : 'Results'} (seed ${result.settings.seed})"
+              filename="lego-${result.settings.seed}" .batch=${result.images}
               @edit-image=${this.editResult}></image-grid></div>` : nothing}
         </section>
       </main>

@@ -34,40 +34,37 @@ export class EditPanel extends LitElement {
   @state() private over = false;
   private refitting: StartState | null = null; // the state being fitted to a new canvas size
 
-  private readonly onPaste = (e: ClipboardEvent) => {
-    const file = [...(e.clipboardData?.files ?? [])][0];
-    if (!file) return; // text: the prompt box's
-    e.preventDefault();
-    void this.load(file);
+  /** Page-wide: a pasted or dropped file (pasted text stays the prompt box's). */
+  private readonly listeners: Record<string, EventListener> = {
+    paste: (e) => this.take(e, (e as ClipboardEvent).clipboardData?.files[0]),
+    dragover: (e) => {
+      if (!(e as DragEvent).dataTransfer?.types.includes('Files')) return;
+      e.preventDefault(); // lets the drop happen
+      this.over = true;
+    },
+    dragleave: () => {
+      this.over = false;
+    },
+    drop: (e) => {
+      this.over = false;
+      this.take(e, (e as DragEvent).dataTransfer?.files[0]);
+    },
   };
-  private readonly onDragOver = (e: DragEvent) => {
-    if (!e.dataTransfer?.types.includes('Files')) return;
-    e.preventDefault();
-    this.over = true;
-  };
-  private readonly onDragLeave = () => (this.over = false);
-  private readonly onDrop = (e: DragEvent) => {
-    const file = e.dataTransfer?.files[0];
-    this.over = false;
+
+  private take(e: Event, file: File | undefined): void {
     if (!file) return;
     e.preventDefault();
     void this.load(file);
-  };
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    addEventListener('paste', this.onPaste);
-    addEventListener('dragover', this.onDragOver);
-    addEventListener('dragleave', this.onDragLeave);
-    addEventListener('drop', this.onDrop);
+    for (const [type, f] of Object.entries(this.listeners)) addEventListener(type, f);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    removeEventListener('paste', this.onPaste);
-    removeEventListener('dragover', this.onDragOver);
-    removeEventListener('dragleave', this.onDragLeave);
-    removeEventListener('drop', this.onDrop);
+    for (const [type, f] of Object.entries(this.listeners)) removeEventListener(type, f);
   }
 
   private emit(next: StartChange): void {
@@ -121,7 +118,8 @@ export class EditPanel extends LitElement {
     const masked = s.mask?.some((v) => v > 0);
     return html`
       <div class="row"><span data-testid="start-name">${s.source.name}</span>
-        <button type="button" data-testid="start-remove" ?disabled=${off} @click=${() => this.emit(null)}>Remove</button>
+        <button type="button" data-testid="start-remove" ?disabled=${off}
+          @click=${() => this.emit(null)}>Remove</button>
       </div>
       <mask-editor .image=${s.image} .width=${s.width} .height=${s.height} .mask=${s.mask} .tool=${this.tool}
         .radius=${this.radius} ?disabled=${off}
@@ -129,8 +127,9 @@ export class EditPanel extends LitElement {
       <div class="row" role="group" aria-label="mask tools">
         ${(['brush', 'eraser'] as const).map((t) => html`<label><input type="radio" name="tool" data-testid="tool-${t}"
           .checked=${this.tool === t} ?disabled=${off} @change=${() => (this.tool = t)} />${t}</label>`)}
-        <label>size <input type="range" data-testid="brush-size" min="0.5" max="8" step="0.5" .value=${String(this.radius)}
-          ?disabled=${off} @input=${(e: Event) => (this.radius = Number((e.target as HTMLInputElement).value))} /></label>
+        <label>size <input type="range" data-testid="brush-size" min="0.5" max="8" step="0.5"
+          .value=${String(this.radius)} ?disabled=${off}
+          @input=${(e: Event) => (this.radius = Number((e.target as HTMLInputElement).value))} /></label>
         <button type="button" data-testid="mask-clear" ?disabled=${off || !masked}
           @click=${() => this.setMask(null)}>Clear mask</button>
       </div>
@@ -146,7 +145,8 @@ export class EditPanel extends LitElement {
         : `Runs the last ${k} of ${this.steps} steps${k === this.steps ? ', from pure noise' : ''}: higher strengths ` +
           'change more.'}</p>
       ${chooser}
-      ${s.width !== this.width || s.height !== this.height ? html`<p class="hint">Fitting to the canvas…</p>` : nothing}`;
+      ${s.width !== this.width || s.height !== this.height
+        ? html`<p class="hint">Fitting to the canvas…</p>` : nothing}`;
   }
 }
 

@@ -35,6 +35,10 @@ export class ImageGrid extends LitElement {
     this.draw();
   }
 
+  private edit(i: number) {
+    this.dispatchEvent(new CustomEvent('edit-image', { detail: i, bubbles: true, composed: true }));
+  }
+
   private download(i: number) {
     const c = this.renderRoot.querySelectorAll('canvas')[i];
     c?.toBlob((blob) => {
@@ -58,8 +62,7 @@ export class ImageGrid extends LitElement {
         ${this.downloads ? html`<button type="button" data-testid="download"
           @click=${() => this.download(i)}>Download PNG</button>` : nothing}
         ${this.editable ? html`<button type="button" data-testid="edit" title="Start from this image"
-          @click=${() => this.dispatchEvent(new CustomEvent('edit-image', { detail: i, bubbles: true, composed: true }))}
-          >Edit</button>` : nothing}
+          @click=${() => this.edit(i)}>Edit</button>` : nothing}
       </figure>`)}</div>`;
   }
 }

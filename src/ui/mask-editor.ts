@@ -13,7 +13,8 @@ const OVERLAY = [229, 57, 53] as const, OVERLAY_ALPHA = 0.55;
 export class MaskEditor extends LitElement {
   static override styles = css`
     :host { display: inline-block; }
-    canvas { image-rendering: pixelated; border: 1px solid #ccc; touch-action: none; cursor: crosshair; display: block; }
+    canvas { image-rendering: pixelated; border: 1px solid #ccc; touch-action: none; cursor: crosshair;
+      display: block; }
     canvas[aria-disabled='true'] { cursor: default; opacity: 0.8; }
   `;
 

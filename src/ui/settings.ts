@@ -32,7 +32,7 @@ export const LIMITS = { ...ENGINE_LIMITS, sizeTiles: 8 } as const;
 export function defaultSettings(model = DEFAULT_MODEL): Settings {
   return {
     model, width: 0, height: 0, steps: 18, sampler: 'heun', guidance: 2, seed: 1, batch: 4,
-    category: null, style: null, prompt: '', bricks: [], shift: true, engine: 'auto', strength: 60,
+    category: null, style: null, prompt: '', bricks: [], shift: true, engine: 'auto', strength: 50,
   };
 }
 

@@ -3,12 +3,9 @@
 // browser's own decoders, after src/image/inspect.ts has read the header (size, animation).
 import { imageFromRgba } from '../engine/start.ts';
 import type { ImageBatch, StartImage } from '../engine/types.ts';
-import { fitToCanvas, type Rgba } from '../image/fit.ts';
+import { fitToCanvas, type Rgba, svgRenderSize } from '../image/fit.ts';
 import { checkFileSize, ImageInputError, inspectImage } from '../image/inspect.ts';
 import type { Notice } from './notices.ts';
-
-/** SVGs are rendered at this many pixels per canvas pixel, then area-resized (the dataset: 128 for 32). */
-const SVG_SUPERSAMPLE = 4;
 
 /** An image that can be fitted to any canvas (kept decoded, so a change of canvas size refits it). */
 export interface StartSource {
@@ -57,8 +54,7 @@ export async function decodeStartFile(file: File): Promise<StartSource> {
     return {
       name,
       fit: async (width, height) => {
-        const [bw, bh] = [SVG_SUPERSAMPLE * width, SVG_SUPERSAMPLE * height];
-        const [rw, rh] = aspect > bw / bh ? [bw, Math.max(1, Math.round(bw / aspect))] : [Math.max(1, Math.round(bh * aspect)), bh];
+        const [rw, rh] = svgRenderSize(aspect, width, height);
         return fitToCanvas(pixels((ctx) => ctx.drawImage(img, 0, 0, rw, rh), rw, rh), width, height);
       },
     };
@@ -81,8 +77,8 @@ export function resultSource(batch: ImageBatch, i: number, name: string): StartS
   const rgba = { width: batch.width, height: batch.height, data: batch.images[i] };
   return {
     name,
-    fit: async (width, height) =>
-      width === rgba.width && height === rgba.height ? new Uint8ClampedArray(rgba.data) : fitToCanvas(rgba, width, height),
+    fit: async (width, height) => (width === rgba.width && height === rgba.height
+      ? new Uint8ClampedArray(rgba.data) : fitToCanvas(rgba, width, height)),
   };
 }
 

@@ -82,13 +82,13 @@ describe.each(['cpu', 'webgpu'] as const)('editing in the page (%s engine)', (en
     const start = await dropAndWait(page, '1f431.png', cat());
     // the browser decodes (and un-premultiplies) the PNG itself: ≤ 2/255 from the dataset's recipe
     expect(maxAbsDiff(start.image, datasetDownsample(PNG.sync.read(cat()).data, 32, 32, 2))).toBeLessThanOrEqual(2);
-    await page.getByTestId('strength').fill('50');
-    await expect(page.getByTestId('strength-steps').innerText()).resolves.toMatch(/last 2 of 4 steps/);
-    expect(new URL(page.url()).searchParams.get('strength')).toBe('50');
+    await page.getByTestId('strength').fill('75');
+    await expect(page.getByTestId('strength-steps').innerText()).resolves.toMatch(/last 3 of 4 steps/);
+    expect(new URL(page.url()).searchParams.get('strength')).toBe('75');
     const st = await generate(page);
-    expect(st.result!.stepMs).toHaveLength(2);
+    expect(st.result!.stepMs).toHaveLength(3);
     const node = await tinyImageInNode(NODE[engine], SETTINGS,
-      { image: imageFromRgba(start.image, 32, 32), strength: 0.5 });
+      { image: imageFromRgba(start.image, 32, 32), strength: 0.75 });
     expect(maxAbsDiff(image(st), node)).toBeLessThanOrEqual(2); // f32 both; the browser's builds may round differently
     const before = await page.getByTestId('before').getByTestId('image').count();
     expect(before).toBe(1);

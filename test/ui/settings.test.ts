@@ -34,7 +34,7 @@ describe('settings in the URL', () => {
     expect(fromQuery('guidance=99').guidance).toBe(10); // the engine's LIMITS.guidance
     expect(fromQuery('guidance=0').guidance).toBe(0); // unconditional: allowed by the engine too
     expect([fromQuery('strength=150').strength, fromQuery('strength=-5').strength, fromQuery('strength=x').strength])
-      .toEqual([100, 0, 60]); // the page says so (src/ui/start-image.ts strengthInLinkNotice)
+      .toEqual([100, 0, 50]); // the page says so (src/ui/start-image.ts strengthInLinkNotice)
   });
 
   it('offers multiples of the largest region and panoramas', () => {
