@@ -258,7 +258,7 @@ def edit_steps(steps, strength):
 
 @torch.no_grad()
 def sample(model, noise, labels, steps=18, cfg_scale=1.0, heun=True, active_at=None, shift_at=None,
-           start=None, strength=1.0, mask=None):
+           start=None, strength=1.0, mask=None, resample=1, generator=None):
     """EDM Heun/Euler sampler with classifier-free guidance (cond and uncond in one batch).
 
     noise (B, 3, H, W) ~ N(0, 1); labels (B, L). active_at(i) → active bricks at step i;
@@ -267,6 +267,8 @@ def sample(model, noise, labels, steps=18, cfg_scale=1.0, heun=True, active_at=N
     at t_f = t[steps − edit_steps(steps, strength)], then the rest of the schedule. mask (H, W) in
     [0, 1], 1 = redraw (RePaint): after every update the state becomes mask·x + (1 − mask)·(start +
     t'·noise) at its noise level t', so unmasked pixels follow the noised start image and end on it.
+    resample > 1: RePaint's resampling (jump length 1), for `eval edit` to measure (the engines leave it
+    out): each step is made `resample` times, going back from t_{i+1} to t_i with fresh noise between tries.
     Returns the trajectory [x_first … x_steps] (x_0 … x_steps without a start image).
     """
     t = edm_sigmas(steps)
@@ -290,11 +292,15 @@ def sample(model, noise, labels, steps=18, cfg_scale=1.0, heun=True, active_at=N
     traj = [x]
     for i in range(first, steps):
         t0, t1 = float(t[i]), float(t[i + 1])
-        d0 = (x - D(x, t0, i)) / t0
-        x1 = keep(x + (t1 - t0) * d0, t1)
-        if heun and t1 > 0:
-            d1 = (x1 - D(x1, t1, i)) / t1
-            x1 = keep(x + (t1 - t0) * 0.5 * (d0 + d1), t1)
+        for r in range(resample):
+            if r:  # back to t0: the variance t0² − t1² that the step took away, drawn afresh
+                z = torch.randn(x.shape, generator=generator).to(x.device)
+                x = keep(x1 + math.sqrt(t0 ** 2 - t1 ** 2) * z, t0)
+            d0 = (x - D(x, t0, i)) / t0
+            x1 = keep(x + (t1 - t0) * d0, t1)
+            if heun and t1 > 0:
+                d1 = (x1 - D(x1, t1, i)) / t1
+                x1 = keep(x + (t1 - t0) * 0.5 * (d0 + d1), t1)
         x = x1
         traj.append(x)
     return traj

@@ -131,11 +131,13 @@ def test_edit_runs_the_last_steps_from_the_noised_start(heun):
     assert len(full) == 6 and torch.equal(full[0], noise * 80.0 + y)
 
 
-def test_repaint_keeps_unmasked_pixels_and_redraws_masked_ones():
+@pytest.mark.parametrize("resample", [1, 2])
+def test_repaint_keeps_unmasked_pixels_and_redraws_masked_ones(resample):
     m, y, noise = small(), torch.rand(3, 8, 8) * 2 - 1, torch.randn(2, 3, 8, 8)
     mask = torch.zeros(8, 8)
     mask[2:6, 3:7] = 1
-    traj = sample(m, noise, torch.rand(2, 6), steps=4, cfg_scale=2.0, start=y, strength=1, mask=mask)
+    traj = sample(m, noise, torch.rand(2, 6), steps=4, cfg_scale=2.0, start=y, strength=1, mask=mask,
+                  resample=resample, generator=torch.Generator().manual_seed(0))
     keep = mask == 0
     for x, s in zip(traj, edm_sigmas(4)):  # unmasked: on the noised start's trajectory, exactly, ending on it
         assert torch.equal(x[:, :, keep], (y + float(s) * noise)[:, :, keep])
