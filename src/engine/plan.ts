@@ -5,9 +5,7 @@ import type { Architecture } from '../model/format.ts';
 import { prepareFourier, prepareSilu } from '../kernels/conditioning.ts';
 import { prepareLinear } from '../kernels/linear.ts';
 import { encodeOp, type KernelOp } from '../kernels/op.ts';
-import {
-  EDM_COEF, prepareDenoise, setGuidance, prepareEulerStep, prepareHeunCorrect, prepareHeunPredict,
-} from '../kernels/sampler.ts';
+import { EDM_COEF, prepareSamplerStep, setGuidance, setSamplerStep, type SamplerStep } from '../kernels/sampler.ts';
 import { brickScratch, PreparedBrick, type BrickBuffers, type Canvas } from './brick.ts';
 import type { GpuWeights } from './weights.ts';
 
@@ -19,10 +17,8 @@ export interface PlanKey {
   height: number;
   batch: number; // B images
   guided: boolean; // runs a [cond B | uncond B] network batch
+  repaint: boolean; // holds a start image, its mask and the noise (a repaint's sampler reads them)
 }
-
-/** The sampler update that follows an evaluation. */
-export type StepKind = 'euler' | 'heun-predict' | 'heun-correct';
 
 export class CanvasTooLargeError extends Error {
   override name = 'CanvasTooLargeError';
@@ -52,14 +48,15 @@ export class Plan {
   readonly xNext: GPUBuffer; // Heun's Euler prediction
   readonly denoised: GPUBuffer; // D of the last evaluation (preview)
   readonly perImage: number;
+  private readonly noise: GPUBuffer; // ε [B, 3, H, W] of a repaint
+  private readonly known: GPUBuffer; // [start image | mask] of a repaint
   private readonly buffers: GPUBuffer[] = [];
   private readonly netX: GPUBuffer;
   private readonly coef: GPUBuffer;
   private readonly labels: GPUBuffer;
   private readonly condOps: KernelOp[];
   private readonly adaln: KernelOp[][]; // [brick][block…, final]
-  private readonly denoiseOps: KernelOp[]; // one per brick whose F may be the output
-  readonly stepOps: Record<StepKind, KernelOp>;
+  private readonly samplerOps: KernelOp[]; // one per brick whose F may be the output
 
   constructor(private readonly device: GPUDevice, arch: Architecture, w: GpuWeights, readonly key: PlanKey) {
     const { d, bricks, mlp_ratio: mlp, heads } = arch;
@@ -78,6 +75,9 @@ export class Plan {
     this.xNext = buf('x_next', B * img);
     this.denoised = buf('denoised', B * img);
     const deriv = buf('deriv', B * img);
+    // without a repaint the sampler never reads these: a minimal binding each
+    this.noise = buf('start.noise', key.repaint ? B * img : 1);
+    this.known = buf('start.known', key.repaint ? img + img / 3 : 1);
     this.netX = buf('net.x', B * img);
     this.coef = buf('edm.coef', Bt * EDM_COEF.stride);
     this.labels = buf('labels', Bt * arch.label_dim);
@@ -120,25 +120,22 @@ export class Plan {
         : lin(`bricks.${k}.final.adaln`, siluC, out, d, 2 * d)));
     this.bricks = bricks.map((spec, k) =>
       new PreparedBrick(device, k, spec, w, shared, canvas, d, heads, mlp, arch.layernorm_eps));
-    this.denoiseOps = bricks.map((_, k) => prepareDenoise(device, {
-      label: `denoise<${k}`, f: shared.outputs[k], x: this.netX, coef: this.coef, out: this.denoised,
-      batch: B, perImage: img, guidance: key.guided ? 1 : undefined,
+    this.samplerOps = bricks.map((_, k) => prepareSamplerStep(device, {
+      label: `sampler<${k}`, f: shared.outputs[k], coef: this.coef, denoised: this.denoised, x: this.x,
+      xNext: this.xNext, deriv, noise: this.noise, known: this.known, batch: B, perImage: img,
+      guidance: key.guided ? 1 : undefined,
     }));
-    const step = { count: B * img, t: 1, tNext: 0.5 };
-    this.stepOps = {
-      euler: prepareEulerStep(device, { ...step, label: 'euler', x: this.x, denoised: this.denoised }),
-      'heun-predict': prepareHeunPredict(device, {
-        ...step, label: 'heun.predict', x: this.x, denoised: this.denoised, deriv, xNext: this.xNext,
-      }),
-      'heun-correct': prepareHeunCorrect(device, {
-        ...step, label: 'heun.correct', x: this.x, xNext: this.xNext, denoised: this.denoised, deriv,
-      }),
-    };
     this.bytes = this.buffers.reduce((s, b) => s + b.size, 0);
   }
 
   setGuidance(w: number): void {
-    if (this.key.guided) this.denoiseOps.forEach((op) => setGuidance(this.device.queue, op, w));
+    if (this.key.guided) this.samplerOps.forEach((op) => setGuidance(this.device.queue, op, w));
+  }
+
+  /** A repaint's noise ε [B, 3, H, W] and [start image | mask] (docs/model-spec.md). */
+  writeRepaint(noise: Float32Array, known: Float32Array): void {
+    this.device.queue.writeBuffer(this.noise, 0, noise as Float32Array<ArrayBuffer>);
+    this.device.queue.writeBuffer(this.known, 0, known as Float32Array<ArrayBuffer>);
   }
 
   /** One label vector [L] for every image of the batch; the unconditional half stays zero. */
@@ -156,12 +153,14 @@ export class Plan {
   }
 
   /**
-   * Records one network evaluation at the canvas `input` (x or x_next), over the active bricks,
-   * then D from the last active brick and the sampler update. Returns the dispatch count.
+   * Records one network evaluation over the active bricks, of x (x_next for Heun's correction), then
+   * the sampler's one dispatch with the last active brick's F (`step`: null leaves it out). Returns
+   * the dispatch count.
    */
-  encodeEvaluation(enc: GPUCommandEncoder, input: 'x' | 'x_next', active: readonly number[], step: StepKind | null,
+  encodeEvaluation(enc: GPUCommandEncoder, active: readonly number[], step: SamplerStep | null,
     timestamps?: (k: number) => GPUComputePassTimestampWrites | undefined): number {
-    enc.copyBufferToBuffer(input === 'x' ? this.x : this.xNext, 0, this.netX, 0, this.x.size);
+    const input = step?.kind === 'heun-correct' ? this.xNext : this.x;
+    enc.copyBufferToBuffer(input, 0, this.netX, 0, this.x.size);
     let dispatches = 0;
     const run = (ops: readonly KernelOp[], pass: GPUComputePassEncoder) => {
       ops.forEach((op) => encodeOp(pass, op));
@@ -183,15 +182,20 @@ export class Plan {
       }
       prev = k;
     }
-    if (step) run([this.denoiseOps[active[active.length - 1]], this.stepOps[step]], pass);
+    if (step) {
+      const op = this.samplerOps[active[active.length - 1]];
+      setSamplerStep(this.device.queue, op, step);
+      run([op], pass);
+    }
     pass.end();
     return dispatches;
   }
 
-  /** Records D of brick k (its F must be current) into `denoised`. */
+  /** Records D of brick k (its F must be current; x is the network's input) into `denoised`. */
   encodeDenoise(enc: GPUCommandEncoder, k: number): void {
     const pass = enc.beginComputePass({ label: `denoise<${k}` });
-    encodeOp(pass, this.denoiseOps[k]);
+    setSamplerStep(this.device.queue, this.samplerOps[k], { kind: 'denoise', t: 1, tNext: 0, masked: false });
+    encodeOp(pass, this.samplerOps[k]);
     pass.end();
   }
 

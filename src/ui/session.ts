@@ -5,7 +5,8 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { acquireDevice, type DeviceLostError, NoAdapterError, NoWebGPUError, type GpuContext } from '../gpu/device.ts';
 import { loadModel, type LoadedModel } from '../model/load.ts';
 import { labelVector } from '../model/labels.ts';
-import type { BrickSetting, Engine, GenerateResult, ImageBatch, StepInfo } from '../engine/types.ts';
+import type { BrickSetting, Engine, GenerateResult, ImageBatch, StartImage, StepInfo } from '../engine/types.ts';
+import { editSteps } from '../engine/start.ts';
 import { loadModelFiles, removeCachedModel, storageInfo, type StorageInfo } from '../store/weights-cache.ts';
 import { LegoEngine } from '../engine/engine.ts';
 import { median } from './format.ts';
@@ -45,7 +46,7 @@ export class Session implements ReactiveController {
   storage?: StorageInfo;
   run?: RunState;
   preview?: ImageBatch;
-  result?: GenerateResult & { settings: Settings };
+  result?: GenerateResult & { settings: Settings; start?: StartImage };
   /** Median ms per step with every brick on, per canvas/batch/guidance (to show what skipping saves). */
   readonly fullMs = new Map<string, number>();
   private abort?: AbortController;
@@ -234,8 +235,8 @@ export class Session implements ReactiveController {
     }
   }
 
-  /** Starts a generation; resolves when it ends (done, cancelled or failed). */
-  async generate(s: Settings): Promise<void> {
+  /** Starts a generation (from a start image, if given); resolves when it ends (done, cancelled or failed). */
+  async generate(s: Settings, start?: StartImage): Promise<void> {
     const engine = this.engine;
     if (!engine || !this.model || this.phase !== 'ready') return;
     const labels = { category: s.category, style: s.style, prompt: s.prompt };
@@ -249,17 +250,18 @@ export class Session implements ReactiveController {
     this.phase = 'running';
     this.preview = undefined;
     const run: RunState = (this.run = {
-      step: 0, steps: s.steps, stepMs: [], active: [], everyBrick: true, startedAt: performance.now(),
+      step: 0, steps: start ? editSteps(s.steps, start.strength) : s.steps, stepMs: [], active: [], everyBrick: true,
+      startedAt: performance.now(),
     });
     this.update();
     try {
       const res = await engine.generate({
         width: s.width, height: s.height, steps: s.steps, sampler: s.sampler, guidance: s.guidance, seed: s.seed,
-        batch: s.batch, labels, bricks: s.bricks, shiftTiling: s.shift, preview: true, signal: abort.signal,
+        batch: s.batch, labels, bricks: s.bricks, shiftTiling: s.shift, preview: true, signal: abort.signal, start,
         onStep: (info) => this.onStep(run, info),
       });
       run.endedAt = performance.now();
-      this.result = { ...res, settings: s };
+      this.result = { ...res, settings: s, start };
       if (run.everyBrick) this.fullMs.set(costKey(s), median(res.stepMs));
     } catch (e) {
       run.endedAt = performance.now();

@@ -20,6 +20,7 @@ export interface Settings {
   bricks: BrickSetting[];
   shift: boolean; // shifted tiling on odd steps (for canvases larger than a region)
   engine: EngineChoice; // auto: WebGPU on a hardware adapter, else the CPU engine
+  strength: number; // 0–100 (%): how much of a start image is redrawn (the image itself is not in the URL)
 }
 
 export type EngineChoice = 'auto' | 'webgpu' | 'cpu';
@@ -31,7 +32,7 @@ export const LIMITS = { ...ENGINE_LIMITS, sizeTiles: 8 } as const;
 export function defaultSettings(model = DEFAULT_MODEL): Settings {
   return {
     model, width: 0, height: 0, steps: 18, sampler: 'heun', guidance: 2, seed: 1, batch: 4,
-    category: null, style: null, prompt: '', bricks: [], shift: true, engine: 'auto',
+    category: null, style: null, prompt: '', bricks: [], shift: true, engine: 'auto', strength: 50,
   };
 }
 
@@ -88,6 +89,7 @@ export function toQuery(s: Settings): string {
   if (s.bricks.some((b) => b.skip)) q.set('skip', s.bricks.map(fmtSkip).join(','));
   if (!s.shift) q.set('shift', '0');
   if (s.engine !== 'auto') q.set('engine', s.engine);
+  if (s.strength !== defaultSettings().strength) q.set('strength', String(s.strength));
   return q.toString();
 }
 
@@ -114,6 +116,7 @@ export function fromQuery(search: string, base = defaultSettings()): Settings {
       ({ enabled: enabled[k] !== '0', skip: parseSkipWindow(skips[k] ?? '') })),
     shift: q.get('shift') !== '0',
     engine: q.get('engine') === 'cpu' ? 'cpu' : q.get('engine') === 'webgpu' ? 'webgpu' : base.engine,
+    strength: clampInt(num('strength', base.strength), 0, 100, base.strength),
   };
 }
 

@@ -12,7 +12,7 @@ describe('settings in the URL', () => {
   it('round-trips every setting', () => {
     const s = fitToModel({
       ...defaultSettings('/models/tiny/'), width: 64, height: 16, steps: 7, sampler: 'euler', guidance: 3.5, seed: 4294967295,
-      batch: 3, category: 'Food', style: 'twitter', prompt: 'red heart', shift: false, engine: 'cpu',
+      batch: 3, category: 'Food', style: 'twitter', prompt: 'red heart', shift: false, engine: 'cpu', strength: 35,
       bricks: [{ enabled: true, skip: null }, { enabled: false, skip: null }, { enabled: true, skip: [0.6, 1] }],
     }, meta);
     expect(fromQuery(toQuery(s))).toEqual(s);
@@ -33,6 +33,8 @@ describe('settings in the URL', () => {
     expect(s.bricks.map((b) => b.skip)).toEqual([null, null, [0.5, 1]]);
     expect(fromQuery('guidance=99').guidance).toBe(10); // the engine's LIMITS.guidance
     expect(fromQuery('guidance=0').guidance).toBe(0); // unconditional: allowed by the engine too
+    expect([fromQuery('strength=150').strength, fromQuery('strength=-5').strength, fromQuery('strength=x').strength])
+      .toEqual([100, 0, 50]); // the page says so (src/ui/start-image.ts strengthInLinkNotice)
   });
 
   it('offers multiples of the largest region and panoramas', () => {

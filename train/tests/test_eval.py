@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from train import dataset
-from train.eval import nearest_distances
+from train.eval import held_out_emoji, nearest_distances, seam
 from train.judge import images
 from train.tests.test_train import build_fake
 
@@ -31,3 +31,23 @@ def test_the_32px_copy_loads_without_64px_images(tmp_path):
     assert d.info == full.info
     with pytest.raises(dataset.DatasetError, match="no 64×64 images"):
         d.x64
+
+
+def test_seam_measures_steps_across_the_mask_border_only():
+    mask = torch.zeros(4, 4)
+    mask[1:3, 1:3] = 1
+    x = torch.full((1, 3, 4, 4), -1.0)
+    x[..., 1:3, 1:3] = 1.0  # a white square exactly on the mask: every border pair differs by 255
+    assert seam(x, mask).tolist() == [255.0]
+    x[..., 0, 0] = 1.0  # a corner pixel: not on the border
+    assert seam(x, mask).tolist() == [255.0]
+    assert seam(torch.zeros(1, 3, 4, 4), mask).tolist() == [0.0]
+
+
+def test_held_out_emoji_are_held_out_and_drawn_in_enough_styles(tmp_path):
+    build_fake(tmp_path)
+    d = dataset.EmojiData(tmp_path / "data")
+    picked = held_out_emoji(d, 3, min_styles=1)
+    assert picked and len(picked) <= 3
+    for name, rows in picked:
+        assert all(d.held[r] and d.info["names"][r] == name and d.style[r] == s for s, r in rows.items())
