@@ -31,7 +31,7 @@ export interface EngineInfo {
   kind: 'webgpu' | 'cpu';
   reason: string;
   threads?: number; // CPU engine: wasm threads
-  offline?: 'saving' | 'kept' | 'not kept'; // CPU engine: its runtime's files in the offline cache
+  offline?: 'kept' | 'not kept'; // CPU engine: its runtime's files in the offline cache
 }
 
 export class Session implements ReactiveController {
@@ -157,12 +157,7 @@ export class Session implements ReactiveController {
       const { CpuWorkerEngine } = await import('../engine-cpu/client.ts'); // onnxruntime-web loads only in its worker
       const engine = await CpuWorkerEngine.create(model);
       if (this.engineFor !== 'cpu') return engine.destroy(); // switched meanwhile
-      this.engineInfo = { ...this.engineInfo, threads: engine.threads, offline: 'saving' };
-      void engine.offline.then((kept) => {
-        if (this.engine !== engine || this.engineInfo?.kind !== 'cpu') return;
-        this.engineInfo = { ...this.engineInfo, offline: kept ? 'kept' : 'not kept' };
-        this.update();
-      });
+      this.engineInfo = { ...this.engineInfo, threads: engine.threads, offline: engine.kept ? 'kept' : 'not kept' };
       return this.ready(engine);
     }
     const gpu = this.gpu;
