@@ -2,9 +2,9 @@
 import { LitElement, html, css, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import type { SettingsPatch } from './events.ts';
-import { describeError } from './notices.ts';
+import { describeError, urlNotice } from './notices.ts';
 import { costKey, Session } from './session.ts';
-import { fitToModel, fromQuery, toQuery, type EngineChoice, type Settings } from './settings.ts';
+import { fitToModel, readQuery, toQuery, type EngineChoice, type Settings, type UrlProblem } from './settings.ts';
 import './brick-panel.ts';
 import './data-credits.ts';
 import './gen-controls.ts';
@@ -30,7 +30,8 @@ export class LegoApp extends LitElement {
     a.share { font-size: 0.85rem; }
   `;
 
-  @state() private settings: Settings = fromQuery(location.search);
+  private readonly link = readQuery(location.search);
+  @state() private settings: Settings = this.link.settings;
   private readonly session = new Session(this, this.settings.model, this.settings.engine);
   private fitted = false;
 
@@ -40,15 +41,23 @@ export class LegoApp extends LitElement {
     // No blank page: anything that escapes becomes a message too.
     addEventListener('error', (e) => this.session.notify(describeError(e.error ?? e.message)));
     addEventListener('unhandledrejection', (e) => this.session.notify(describeError(e.reason)));
+    this.notifyLink(this.link.problems);
   }
 
   protected override willUpdate(): void {
     const meta = this.session.model?.meta;
     if (meta && !this.fitted) {
       this.fitted = true;
-      this.settings = fitToModel(this.settings, meta);
+      const problems: UrlProblem[] = [];
+      this.settings = fitToModel(this.settings, meta, problems);
+      this.notifyLink(problems);
       this.syncUrl();
     }
+  }
+
+  /** Says which parameters of the link the page opened with it did not use, and what it used instead. */
+  private notifyLink(problems: UrlProblem[]) {
+    problems.forEach((p) => this.session.notify(urlNotice(p)));
   }
 
   private syncUrl() {
