@@ -129,7 +129,7 @@ const decimal = ([lo, hi]: readonly [number, number]): Reader<number> => (v) =>
     ? { value: Number(v) } : { why: `is not a number from ${lo} to ${hi}` };
 const oneOf = <T extends string>(...values: T[]): Reader<T> => (v) =>
   (values as string[]).includes(v) ? { value: v as T } : { why: `is not one of ${values.join(', ')}` };
-const label: Reader<string | null> = (v) => ({ value: v || null }); // checked against the model in fitToModel
+const labelName: Reader<string | null> = (v) => ({ value: v || null }); // checked against the model in fitToModel
 const modelUrl: Reader<string> = (v) => {
   try {
     if (v && /^https?:$/.test(new URL(v, 'https://page.invalid/').protocol)) return { value: v };
@@ -160,8 +160,8 @@ const READERS: { [F in Exclude<keyof Settings, 'bricks'>]: [key: string, read: R
   guidance: ['guidance', decimal(LIMITS.guidance)],
   seed: ['seed', whole([0, 0xffffffff])],
   batch: ['batch', whole(LIMITS.batch)],
-  category: ['category', label],
-  style: ['style', label],
+  category: ['category', labelName],
+  style: ['style', labelName],
   prompt: ['prompt', prompt],
   shift: ['shift', shift],
   engine: ['engine', oneOf('auto', 'webgpu', 'cpu')],
