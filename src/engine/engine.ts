@@ -1,6 +1,6 @@
 // The LEGO engine: generates images with a loaded model on a WebGPU device (browser or Node).
 // One network evaluation = one command submission; no readback inside a step but the preview.
-import { readFloat32 } from '../gpu/buffers.ts';
+import { BufferOwner, readFloat32 } from '../gpu/buffers.ts';
 import type { DeviceLostError, GpuContext } from '../gpu/device.ts';
 import { edmCoefTable, type SamplerKind } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
@@ -20,6 +20,8 @@ export { InvalidOptionsError, LIMITS } from './options.ts';
 export class LegoEngine {
   private readonly weights: GpuWeights;
   private plan: Plan | null = null;
+  /** Every buffer of the plan, its ops' uniforms too (Plan.destroy() leaves those to the garbage collector). */
+  private planBuffers: BufferOwner | null = null;
   private settings: BrickSetting[];
   private running = false;
   private readonly timer: BrickTimer | null;
@@ -59,7 +61,7 @@ export class LegoEngine {
 
   /** Bytes of GPU memory this engine allocated (weights + the current canvas's buffers). */
   get allocatedBytes(): number {
-    return this.weights.bytes + (this.plan?.bytes ?? 0) + (this.timer?.bytes ?? 0);
+    return this.weights.bytes + (this.planBuffers?.bytes ?? 0) + (this.timer?.bytes ?? 0);
   }
 
   /** Each brick's share of the FLOPs of one evaluation (sums to 1). */
@@ -79,11 +81,24 @@ export class LegoEngine {
   private getPlan(key: PlanKey): Plan {
     const p = this.plan;
     if (p && p.key.width === key.width && p.key.height === key.height &&
-      p.key.batch === key.batch && p.key.guided === key.guided && p.key.repaint === key.repaint) return p;
-    p?.destroy();
-    this.plan = null;
-    this.plan = new Plan(this.ctx.device, this.arch, this.weights, key);
+      p.key.batch === key.batch && p.key.guided === key.guided &&
+      p.key.repaint === key.repaint) return p;
+    this.dropPlan();
+    this.planBuffers = new BufferOwner(this.ctx.device);
+    this.plan = this.planBuffers.run(() => new Plan(this.ctx.device, this.arch, this.weights, key));
     return this.plan;
+  }
+
+  /** Records an evaluation; ops the plan makes as it records (patch embeddings for a new brick chain) are its. */
+  private encode(plan: Plan, ...args: Parameters<Plan['encodeEvaluation']>): number {
+    return this.planBuffers!.run(() => plan.encodeEvaluation(...args));
+  }
+
+  private dropPlan(): void {
+    this.plan?.destroy();
+    this.planBuffers?.destroy();
+    this.plan = null;
+    this.planBuffers = null;
   }
 
   async generate(o: GenerateOptions): Promise<GenerateResult> {
@@ -129,7 +144,7 @@ export class LegoEngine {
       plan.writeCoefficients(edmCoefTable(new Float32Array(Bt).fill(sigma), edm.sigma_data));
       const enc = device.createCommandEncoder({ label: `step${i}.${kind}` });
       const step = { kind, t: t[i], tNext: t[i + 1], masked: !!mask };
-      dispatches += plan.encodeEvaluation(enc, active, step, this.timer?.writesFor(evaluations, active));
+      dispatches += this.encode(plan, enc, active, step, this.timer?.writesFor(evaluations, active));
       this.timer?.resolve(enc, evaluations);
       device.queue.submit([enc.finish()]);
       evaluations++;
@@ -173,7 +188,7 @@ export class LegoEngine {
     plan.writeCoefficients(edmCoefTable(sigmas, this.model.meta.edm.sigma_data));
     plan.bricks.forEach((b) => b.setShift(shift[0], shift[1]));
     const enc = device.createCommandEncoder({ label: 'evaluate' });
-    plan.encodeEvaluation(enc, active, null); // every brick keeps its own F_k
+    this.encode(plan, enc, active, null); // every brick keeps its own F_k
     device.queue.submit([enc.finish()]);
     const out: Float32Array[] = [];
     for (const k of active) {
@@ -192,8 +207,7 @@ export class LegoEngine {
   }
 
   destroy(): void {
-    this.plan?.destroy();
-    this.plan = null;
+    this.dropPlan();
     this.weights.destroy();
     this.timer?.destroy();
   }

@@ -3,12 +3,10 @@ import { LitElement, html, css, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { toImages } from '../engine/engine.ts';
 import type { SettingsPatch } from './events.ts';
-import { describeError } from './notices.ts';
+import { describeError, urlNotice } from './notices.ts';
 import { costKey, Session } from './session.ts';
-import { fitToModel, fromQuery, toQuery, type EngineChoice, type Settings } from './settings.ts';
-import {
-  fitStart, resultSource, startFileNotice, startImage, strengthInLinkNotice, type StartState,
-} from './start-image.ts';
+import { fitToModel, readQuery, toQuery, type EngineChoice, type Settings, type UrlProblem } from './settings.ts';
+import { fitStart, resultSource, startFileNotice, startImage, type StartState } from './start-image.ts';
 import './brick-panel.ts';
 import './edit-panel.ts';
 import './data-credits.ts';
@@ -36,7 +34,8 @@ export class LegoApp extends LitElement {
     .compare { display: flex; gap: 1rem; flex-wrap: wrap; align-items: flex-start; }
   `;
 
-  @state() private settings: Settings = fromQuery(location.search);
+  private readonly link = readQuery(location.search);
+  @state() private settings: Settings = this.link.settings;
   private readonly session = new Session(this, this.settings.model, this.settings.engine);
   private fitted = false;
   @state() private start: StartState | null = null; // the image to start from (not in the URL)
@@ -47,17 +46,23 @@ export class LegoApp extends LitElement {
     // No blank page: anything that escapes becomes a message too.
     addEventListener('error', (e) => this.session.notify(describeError(e.error ?? e.message)));
     addEventListener('unhandledrejection', (e) => this.session.notify(describeError(e.reason)));
-    const strength = strengthInLinkNotice(location.search, this.settings.strength);
-    if (strength) this.session.notify(strength);
+    this.notifyLink(this.link.problems);
   }
 
   protected override willUpdate(): void {
     const meta = this.session.model?.meta;
     if (meta && !this.fitted) {
       this.fitted = true;
-      this.settings = fitToModel(this.settings, meta);
+      const problems: UrlProblem[] = [];
+      this.settings = fitToModel(this.settings, meta, problems);
+      this.notifyLink(problems);
       this.syncUrl();
     }
+  }
+
+  /** Says which parameters of the link the page opened with it did not use, and what it used instead. */
+  private notifyLink(problems: UrlProblem[]) {
+    problems.forEach((p) => this.session.notify(urlNotice(p)));
   }
 
   private syncUrl() {

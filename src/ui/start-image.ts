@@ -114,15 +114,3 @@ export function startFileNotice(e: unknown): Notice {
     text: `${(e as Error).message}. Nothing on the page changed.`,
   };
 }
-
-/** A strength in the link outside 0–100%: which value the page used instead. */
-export function strengthInLinkNotice(search: string, used: number): Notice | null {
-  const raw = new URLSearchParams(search).get('strength');
-  if (raw === null) return null;
-  const v = Number(raw);
-  if (raw.trim() !== '' && Number.isFinite(v) && v >= 0 && v <= 100) return null;
-  return {
-    id: 'strength', level: 'warning', title: 'Strength in the link is out of range',
-    text: `strength=${raw} is not a percentage in 0–100: using ${used}%.`,
-  };
-}

@@ -195,9 +195,10 @@ describe('start images in the page', () => {
     const page = await env.browser.newPage();
     await page.goto(`${env.app.origin}/?${query({ engine: 'cpu', strength: 150 })}`);
     await waitPhase(page, ['ready']);
-    expect((await waitNotice(page, 'strength')).text).toBe('strength=150 is not a percentage in 0–100: using 100%.');
+    expect((await waitNotice(page, 'url-strength')).text)
+      .toBe('strength=150 is not a whole number from 0 to 100. Using the default: 50.');
     await dropAndWait(page, '1f431.png', cat());
-    await expect(page.getByTestId('strength').inputValue()).resolves.toBe('100');
+    await expect(page.getByTestId('strength').inputValue()).resolves.toBe('50');
     await stroke(page, [4, 16], [28, 16]);
     const before = await startOf(page);
     for (const [name, data, message] of [
