@@ -33,11 +33,11 @@ const HELP = `usage: npm run generate -- [options]
   --no-shift         never shift the region grid on larger canvases
   --seed N           noise seed (default 0)
   --batch N          images ${LIMITS.batch.join('–')} (default 1)
-  --init-image FILE  start from this PNG or SVG (JPEG: convert it to PNG first) instead of noise: it is
+  --init-image FILE  start from this PNG, JPEG or SVG instead of noise: it is
                      composited on white and area-resized to the canvas, as the training images were
   --strength S       with --init-image: 0–1 or 0–100% (default 50%), the share of the steps that run
                      (0 returns the image, 1 redraws it from pure noise)
-  --mask FILE        with --init-image: a PNG or SVG of the canvas's size, white = redraw, black = keep
+  --mask FILE        with --init-image: a PNG, JPEG or SVG of the canvas's size, white = redraw, black = keep
   --out FILE         PNG grid to write (default out.png)`;
 
 class UsageError extends Error {}

@@ -1,8 +1,9 @@
-// Start images and masks from files for the CLI: PNG (pngjs) and SVG (resvg, as the dataset renders
-// its SVGs); JPEG is recognised but not decoded (no JPEG decoder is installed for Node).
+// Start images and masks from files for the CLI: PNG (pngjs), JPEG (jpeg-js) and SVG (resvg, as the
+// dataset renders its SVGs).
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
+import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { fitToCanvas, maskFromRgba, type Rgba, svgRenderSize } from '../image/fit.ts';
 import { ImageInputError, inspectImage } from '../image/inspect.ts';
@@ -16,12 +17,15 @@ function readBytes(path: string, what: string): Uint8Array {
   }
 }
 
-/** Decodes a PNG, or renders an SVG for a width×height canvas (at `size(aspect)`). */
+/** Decodes a PNG or JPEG, or renders an SVG for a width×height canvas (at `size(aspect)`). */
 function decode(bytes: Uint8Array, name: string, size: (aspect: number) => [number, number]): Rgba {
   const { format } = inspectImage(bytes, name);
   if (format === 'jpeg') {
-    throw new ImageInputError(`${name} is a JPEG, which the CLI cannot decode (it has no JPEG decoder): ` +
-      'convert it to PNG, or drop it on the page, which reads JPEG');
+    try {
+      return jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    } catch (e) {
+      throw new ImageInputError(`${name} is not a readable JPEG: ${(e as Error).message}`);
+    }
   }
   if (format === 'png') {
     try {

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { LegoEngine } from '../../src/engine/engine';
@@ -111,6 +112,17 @@ describe('npm run generate from a start image', () => {
     }
   });
 
+  it('a JPEG is decoded and fitted like the other formats', async () => {
+    const orange = new Uint8Array(4 * 48 * 48).map((_, i) => [240, 130, 20, 255][i % 4]);
+    const photo = jpeg.encode({ data: orange, width: 48, height: 48 }, 95).data;
+    await cli([...edit, '--init-image', file('photo.jpg', photo), '--strength', '0%', '--out', join(dir, 'jpg.png')],
+      NO_GPU);
+    const out = image(join(dir, 'jpg.png'));
+    for (let p = 0; p < 32 * 32; p++) { // JPEG is lossy: a flat colour comes back within a few levels
+      expect(maxAbsDiff(out.data.subarray(4 * p, 4 * p + 3), [240, 130, 20]), `pixel ${p}`).toBeLessThanOrEqual(3);
+    }
+  });
+
   it('--mask repaints: unmasked pixels stay as they were, and the engines agree within 2/255', async () => {
     const maskPath = file('mask.png', pngFile(mask, 32, 32));
     const start = image(join(dir, 's0.png')); // the start image itself (strength 0 above)
@@ -140,7 +152,7 @@ describe('npm run generate from a start image', () => {
     ['huge.png', hugePng(), /huge\.png is 20,000×20,000 pixels, too large to decode here/],
     ['moving.png', animatedPng(), /moving\.png is an animated PNG \(APNG, 2 frames\): use a still image/],
     ['moving.gif', gif(), /moving\.gif is an animated GIF \(2 frames\)/],
-    ['photo.jpg', Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, 0, 32, 0, 32, 3]), /photo\.jpg is a JPEG, which the CLI cannot decode/],
+    ['photo.jpg', Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, 0, 32, 0, 32, 3]), /photo\.jpg is not a readable JPEG/],
   ])('rejects --init-image %s, naming the problem, before looking for a GPU', async (name, data, message) => {
     const err = await cli([...edit, '--engine', 'webgpu', '--init-image', file(name, data), '--out', join(dir, 'bad.png')],
       NO_GPU).then(() => null, (e) => e);
