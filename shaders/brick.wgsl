@@ -2,6 +2,7 @@
 //   brick_embed  gather the patches → SA; Linear(Cin·p², d) + GELU → SB; Linear(d, d) + b + pos → TOK
 //   brick_qkv    LN(TOK)·(1 + scale1) + shift1 → SA; qkv linear → SB [Ntok, 3d]
 //   brick_attn   region attention over SB → SA [Ntok, d]; proj linear → TOK += gate1 ⊙ …
+//   brick_qkv_attn  both, for regions of T | 16 rows (each region inside one tile)
 //   brick_mlp    LN(TOK)·(1 + scale2) + shift2 → SA; Linear(d, 4d) + GELU → SB; Linear(4d, d) → TOK += gate2 ⊙ …
 //   brick_final  LN(TOK)·(1 + scale) + shift → SA; Linear(d, 3p²) folded straight into the canvas F_k
 // Each workgroup owns a tile of up to 16 consecutive token rows of ONE network image (an image's
@@ -18,8 +19,9 @@
 // floats, src/engine/weights.ts) are multiples of 4.
 //
 // v1 (this file): per block, layernorm + qkv + attention + proj + layernorm + mlp.0 + mlp.2 of the
-// unfused kernels (7 dispatches) become 3; per brick, gather + 2 linears (embed) and layernorm +
-// linear + fold (final) become 1 each. lego-s at 32×32: see docs/bench-quick.md.
+// unfused kernels (7 dispatches) become 3, or 2 for small regions; per brick, gather + 2 linears
+// (embed) and layernorm + linear + fold (final) become 1 each. lego-s at 32×32: 109 → 36 dispatches
+// per evaluation, 0.7× the SwiftShader time (docs/bench-quick.md).
 
 struct Params {
   n: u32,               // token rows Ntok
@@ -169,125 +171,124 @@ fn gated_residual(t: Tile, a: Acc, col0: u32, b4: u32) {
 
 // ---- attention ---------------------------------------------------------------------------------
 
-// softmax(q·Kᵀ/√dh)·V of query row `tok`, head `head`, over the T rows of its region in SB (qkv rows
-// [q | k | v]), into SA. Online softmax (running max m, sum l, rescaled accumulator) in one pass
-// over the keys; q and the accumulator in 16 hand-unrolled vec4s guarded by DH (the dead ones
-// vanish at pipeline creation; an indexed private array would go to memory on SwiftShader).
-fn attend(tok: u32, head: u32) {
+// Head vectors of 4 queries, 4 dims at a time: chunk c holds dims 4c … 4c+3 of query i in column i.
+struct Heads4 { c0: mat4x4f, c1: mat4x4f, c2: mat4x4f, c3: mat4x4f, c4: mat4x4f, c5: mat4x4f, c6: mat4x4f, c7: mat4x4f, c8: mat4x4f, c9: mat4x4f, c10: mat4x4f, c11: mat4x4f, c12: mat4x4f, c13: mat4x4f, c14: mat4x4f, c15: mat4x4f }
+
+// Chunk c of the 4 queries at vec4 indices qb, scaled by 1/√dh.
+fn q_chunk(qb: vec4u, c: u32) -> mat4x4f {
+  return mat4x4f(SB[qb.x + c], SB[qb.y + c], SB[qb.z + c], SB[qb.w + c]) * P.scale;
+}
+
+// o·diag(corr) + v ⊗ p: rescale each query's accumulator, add its weight times value chunk v.
+fn pv(o: mat4x4f, v: vec4f, corr: vec4f, p: vec4f) -> mat4x4f {
+  return mat4x4f(o[0] * corr.x + v * p.x, o[1] * corr.y + v * p.y, o[2] * corr.z + v * p.z, o[3] * corr.w + v * p.w);
+}
+
+fn put(ob: vec4u, c: u32, o: mat4x4f, inv: vec4f, valid: vec4<bool>) {
+  SA[ob.x + c] = o[0] * inv.x;
+  if (valid.y) { SA[ob.y + c] = o[1] * inv.y; }
+  if (valid.z) { SA[ob.z + c] = o[2] * inv.z; }
+  if (valid.w) { SA[ob.w + c] = o[3] * inv.w; }
+}
+
+// softmax(q·Kᵀ/√dh)·V for head `head` of the 4 query rows from `first` (rows past `last` repeat
+// `last` and are not stored), over the T rows of each query's region in SB (qkv rows [q | k | v]),
+// into SA. The 4 queries share every key and value load (4× fewer storage loads than a query per
+// thread, which is what SwiftShader pays for): scores, running max m, sum l and the rescaling are
+// vec4s over the queries, and k·Q is a vec4 × mat4 product. Online softmax in one pass over the
+// keys. Rows of one group may lie in two regions (T not a multiple of 4): the keys run from the
+// first query's region to the last one's, each query masking the keys outside its own.
+// q and the accumulator live in 16 hand-unrolled mat4s guarded by DH (the dead ones vanish at
+// pipeline creation; an indexed private array would go to memory on SwiftShader).
+fn attend4(first: u32, last: u32, head: u32) {
   let L = P.seq_len;
   let d4 = P.d / 4u;
   let row = 3u * d4;            // vec4s per qkv row
   let hoff = head * (DH / 4u);  // this head's first vec4 within q, k or v
-  let first = (tok / L) * L;    // the region's first row
+  let tok = min(vec4u(first) + vec4u(0u, 1u, 2u, 3u), vec4u(last));
+  let valid = vec4u(first) + vec4u(0u, 1u, 2u, 3u) <= vec4u(last);
+  let start = (tok / L) * L;    // each query's region
   let qb = tok * row + hoff;
-  let q0 = SB[qb] * P.scale;
-  var q1 = vec4f(0.0);
-  if (DH > 4u) { q1 = SB[qb + 1u] * P.scale; }
-  var q2 = vec4f(0.0);
-  if (DH > 8u) { q2 = SB[qb + 2u] * P.scale; }
-  var q3 = vec4f(0.0);
-  if (DH > 12u) { q3 = SB[qb + 3u] * P.scale; }
-  var q4 = vec4f(0.0);
-  if (DH > 16u) { q4 = SB[qb + 4u] * P.scale; }
-  var q5 = vec4f(0.0);
-  if (DH > 20u) { q5 = SB[qb + 5u] * P.scale; }
-  var q6 = vec4f(0.0);
-  if (DH > 24u) { q6 = SB[qb + 6u] * P.scale; }
-  var q7 = vec4f(0.0);
-  if (DH > 28u) { q7 = SB[qb + 7u] * P.scale; }
-  var q8 = vec4f(0.0);
-  if (DH > 32u) { q8 = SB[qb + 8u] * P.scale; }
-  var q9 = vec4f(0.0);
-  if (DH > 36u) { q9 = SB[qb + 9u] * P.scale; }
-  var q10 = vec4f(0.0);
-  if (DH > 40u) { q10 = SB[qb + 10u] * P.scale; }
-  var q11 = vec4f(0.0);
-  if (DH > 44u) { q11 = SB[qb + 11u] * P.scale; }
-  var q12 = vec4f(0.0);
-  if (DH > 48u) { q12 = SB[qb + 12u] * P.scale; }
-  var q13 = vec4f(0.0);
-  if (DH > 52u) { q13 = SB[qb + 13u] * P.scale; }
-  var q14 = vec4f(0.0);
-  if (DH > 56u) { q14 = SB[qb + 14u] * P.scale; }
-  var q15 = vec4f(0.0);
-  if (DH > 60u) { q15 = SB[qb + 15u] * P.scale; }
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
-  var a4 = vec4f(0.0);
-  var a5 = vec4f(0.0);
-  var a6 = vec4f(0.0);
-  var a7 = vec4f(0.0);
-  var a8 = vec4f(0.0);
-  var a9 = vec4f(0.0);
-  var a10 = vec4f(0.0);
-  var a11 = vec4f(0.0);
-  var a12 = vec4f(0.0);
-  var a13 = vec4f(0.0);
-  var a14 = vec4f(0.0);
-  var a15 = vec4f(0.0);
-  var m = -3.0e38; // running max (finite: exp(m − s) is 0, never NaN, on the first key)
-  var l = 0.0;     // running Σ exp(s − m)
-  for (var j = 0u; j < L; j++) {
-    let kb = (first + j) * row + d4 + hoff;
+  var q = Heads4();
+  q.c0 = q_chunk(qb, 0u);
+  if (DH > 4u) { q.c1 = q_chunk(qb, 1u); }
+  if (DH > 8u) { q.c2 = q_chunk(qb, 2u); }
+  if (DH > 12u) { q.c3 = q_chunk(qb, 3u); }
+  if (DH > 16u) { q.c4 = q_chunk(qb, 4u); }
+  if (DH > 20u) { q.c5 = q_chunk(qb, 5u); }
+  if (DH > 24u) { q.c6 = q_chunk(qb, 6u); }
+  if (DH > 28u) { q.c7 = q_chunk(qb, 7u); }
+  if (DH > 32u) { q.c8 = q_chunk(qb, 8u); }
+  if (DH > 36u) { q.c9 = q_chunk(qb, 9u); }
+  if (DH > 40u) { q.c10 = q_chunk(qb, 10u); }
+  if (DH > 44u) { q.c11 = q_chunk(qb, 11u); }
+  if (DH > 48u) { q.c12 = q_chunk(qb, 12u); }
+  if (DH > 52u) { q.c13 = q_chunk(qb, 13u); }
+  if (DH > 56u) { q.c14 = q_chunk(qb, 14u); }
+  if (DH > 60u) { q.c15 = q_chunk(qb, 15u); }
+  var o = Heads4();
+  var m = vec4f(-3.0e38); // running max (finite: exp(m − s) is 0, never NaN, on the first key)
+  var l = vec4f(0.0);     // running Σ exp(s − m)
+  for (var j = start.x; j < start.w + L; j++) {
+    let kb = j * row + d4 + hoff;
     let vb = kb + d4;
-    var s = dot(q0, SB[kb]);
-    if (DH > 4u) { s += dot(q1, SB[kb + 1u]); }
-    if (DH > 8u) { s += dot(q2, SB[kb + 2u]); }
-    if (DH > 12u) { s += dot(q3, SB[kb + 3u]); }
-    if (DH > 16u) { s += dot(q4, SB[kb + 4u]); }
-    if (DH > 20u) { s += dot(q5, SB[kb + 5u]); }
-    if (DH > 24u) { s += dot(q6, SB[kb + 6u]); }
-    if (DH > 28u) { s += dot(q7, SB[kb + 7u]); }
-    if (DH > 32u) { s += dot(q8, SB[kb + 8u]); }
-    if (DH > 36u) { s += dot(q9, SB[kb + 9u]); }
-    if (DH > 40u) { s += dot(q10, SB[kb + 10u]); }
-    if (DH > 44u) { s += dot(q11, SB[kb + 11u]); }
-    if (DH > 48u) { s += dot(q12, SB[kb + 12u]); }
-    if (DH > 52u) { s += dot(q13, SB[kb + 13u]); }
-    if (DH > 56u) { s += dot(q14, SB[kb + 14u]); }
-    if (DH > 60u) { s += dot(q15, SB[kb + 15u]); }
-    let m_new = max(m, s);
+    let mine = (vec4u(j) >= start) & (vec4u(j) < start + L);
+    var s = SB[kb] * q.c0;
+    if (DH > 4u) { s += SB[kb + 1u] * q.c1; }
+    if (DH > 8u) { s += SB[kb + 2u] * q.c2; }
+    if (DH > 12u) { s += SB[kb + 3u] * q.c3; }
+    if (DH > 16u) { s += SB[kb + 4u] * q.c4; }
+    if (DH > 20u) { s += SB[kb + 5u] * q.c5; }
+    if (DH > 24u) { s += SB[kb + 6u] * q.c6; }
+    if (DH > 28u) { s += SB[kb + 7u] * q.c7; }
+    if (DH > 32u) { s += SB[kb + 8u] * q.c8; }
+    if (DH > 36u) { s += SB[kb + 9u] * q.c9; }
+    if (DH > 40u) { s += SB[kb + 10u] * q.c10; }
+    if (DH > 44u) { s += SB[kb + 11u] * q.c11; }
+    if (DH > 48u) { s += SB[kb + 12u] * q.c12; }
+    if (DH > 52u) { s += SB[kb + 13u] * q.c13; }
+    if (DH > 56u) { s += SB[kb + 14u] * q.c14; }
+    if (DH > 60u) { s += SB[kb + 15u] * q.c15; }
+    let m_new = select(m, max(m, s), mine);
     let corr = exp(m - m_new);
-    let pj = exp(s - m_new);
+    let pj = select(vec4f(0.0), exp(s - m_new), mine);
     l = l * corr + pj;
     m = m_new;
-    a0 = a0 * corr + pj * SB[vb];
-    if (DH > 4u) { a1 = a1 * corr + pj * SB[vb + 1u]; }
-    if (DH > 8u) { a2 = a2 * corr + pj * SB[vb + 2u]; }
-    if (DH > 12u) { a3 = a3 * corr + pj * SB[vb + 3u]; }
-    if (DH > 16u) { a4 = a4 * corr + pj * SB[vb + 4u]; }
-    if (DH > 20u) { a5 = a5 * corr + pj * SB[vb + 5u]; }
-    if (DH > 24u) { a6 = a6 * corr + pj * SB[vb + 6u]; }
-    if (DH > 28u) { a7 = a7 * corr + pj * SB[vb + 7u]; }
-    if (DH > 32u) { a8 = a8 * corr + pj * SB[vb + 8u]; }
-    if (DH > 36u) { a9 = a9 * corr + pj * SB[vb + 9u]; }
-    if (DH > 40u) { a10 = a10 * corr + pj * SB[vb + 10u]; }
-    if (DH > 44u) { a11 = a11 * corr + pj * SB[vb + 11u]; }
-    if (DH > 48u) { a12 = a12 * corr + pj * SB[vb + 12u]; }
-    if (DH > 52u) { a13 = a13 * corr + pj * SB[vb + 13u]; }
-    if (DH > 56u) { a14 = a14 * corr + pj * SB[vb + 14u]; }
-    if (DH > 60u) { a15 = a15 * corr + pj * SB[vb + 15u]; }
+    o.c0 = pv(o.c0, SB[vb], corr, pj);
+    if (DH > 4u) { o.c1 = pv(o.c1, SB[vb + 1u], corr, pj); }
+    if (DH > 8u) { o.c2 = pv(o.c2, SB[vb + 2u], corr, pj); }
+    if (DH > 12u) { o.c3 = pv(o.c3, SB[vb + 3u], corr, pj); }
+    if (DH > 16u) { o.c4 = pv(o.c4, SB[vb + 4u], corr, pj); }
+    if (DH > 20u) { o.c5 = pv(o.c5, SB[vb + 5u], corr, pj); }
+    if (DH > 24u) { o.c6 = pv(o.c6, SB[vb + 6u], corr, pj); }
+    if (DH > 28u) { o.c7 = pv(o.c7, SB[vb + 7u], corr, pj); }
+    if (DH > 32u) { o.c8 = pv(o.c8, SB[vb + 8u], corr, pj); }
+    if (DH > 36u) { o.c9 = pv(o.c9, SB[vb + 9u], corr, pj); }
+    if (DH > 40u) { o.c10 = pv(o.c10, SB[vb + 10u], corr, pj); }
+    if (DH > 44u) { o.c11 = pv(o.c11, SB[vb + 11u], corr, pj); }
+    if (DH > 48u) { o.c12 = pv(o.c12, SB[vb + 12u], corr, pj); }
+    if (DH > 52u) { o.c13 = pv(o.c13, SB[vb + 13u], corr, pj); }
+    if (DH > 56u) { o.c14 = pv(o.c14, SB[vb + 14u], corr, pj); }
+    if (DH > 60u) { o.c15 = pv(o.c15, SB[vb + 15u], corr, pj); }
   }
   let inv = 1.0 / l;
   let ob = tok * d4 + hoff;
-  SA[ob] = a0 * inv;
-  if (DH > 4u) { SA[ob + 1u] = a1 * inv; }
-  if (DH > 8u) { SA[ob + 2u] = a2 * inv; }
-  if (DH > 12u) { SA[ob + 3u] = a3 * inv; }
-  if (DH > 16u) { SA[ob + 4u] = a4 * inv; }
-  if (DH > 20u) { SA[ob + 5u] = a5 * inv; }
-  if (DH > 24u) { SA[ob + 6u] = a6 * inv; }
-  if (DH > 28u) { SA[ob + 7u] = a7 * inv; }
-  if (DH > 32u) { SA[ob + 8u] = a8 * inv; }
-  if (DH > 36u) { SA[ob + 9u] = a9 * inv; }
-  if (DH > 40u) { SA[ob + 10u] = a10 * inv; }
-  if (DH > 44u) { SA[ob + 11u] = a11 * inv; }
-  if (DH > 48u) { SA[ob + 12u] = a12 * inv; }
-  if (DH > 52u) { SA[ob + 13u] = a13 * inv; }
-  if (DH > 56u) { SA[ob + 14u] = a14 * inv; }
-  if (DH > 60u) { SA[ob + 15u] = a15 * inv; }
+  put(ob, 0u, o.c0, inv, valid);
+  if (DH > 4u) { put(ob, 1u, o.c1, inv, valid); }
+  if (DH > 8u) { put(ob, 2u, o.c2, inv, valid); }
+  if (DH > 12u) { put(ob, 3u, o.c3, inv, valid); }
+  if (DH > 16u) { put(ob, 4u, o.c4, inv, valid); }
+  if (DH > 20u) { put(ob, 5u, o.c5, inv, valid); }
+  if (DH > 24u) { put(ob, 6u, o.c6, inv, valid); }
+  if (DH > 28u) { put(ob, 7u, o.c7, inv, valid); }
+  if (DH > 32u) { put(ob, 8u, o.c8, inv, valid); }
+  if (DH > 36u) { put(ob, 9u, o.c9, inv, valid); }
+  if (DH > 40u) { put(ob, 10u, o.c10, inv, valid); }
+  if (DH > 44u) { put(ob, 11u, o.c11, inv, valid); }
+  if (DH > 48u) { put(ob, 12u, o.c12, inv, valid); }
+  if (DH > 52u) { put(ob, 13u, o.c13, inv, valid); }
+  if (DH > 56u) { put(ob, 14u, o.c14, inv, valid); }
+  if (DH > 60u) { put(ob, 15u, o.c15, inv, valid); }
 }
 
 // ---- canvas ↔ tokens (the mapping of shaders/patch.wgsl) ----------------------------------------
@@ -403,11 +404,8 @@ fn brick_embed(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   }
 }
 
-@compute @workgroup_size(WG)
-fn brick_qkv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tile_index = workgroup_index(wid, P.grid_x);
-  if (tile_index >= P.total_tiles) { return; }
-  let t = tile_of(tile_index);
+// LN(TOK)·(1 + scale1) + shift1 → SA; the qkv linear of the tile's rows → SB [Ntok, 3d].
+fn qkv_stage(t: Tile, lid: u32) {
   ln_to_sa(t, lid);
   let m4 = P.m_a / 4u;
   for (var item = lid; item < (P.m_a + 7u) / 8u; item += WG) {
@@ -423,21 +421,44 @@ fn brick_qkv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
   }
 }
 
-@compute @workgroup_size(WG)
-fn brick_attn(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tile_index = workgroup_index(wid, P.grid_x);
-  if (tile_index >= P.total_tiles) { return; }
-  let t = tile_of(tile_index);
+// Attention of the tile's rows over their regions' rows of SB → SA; proj → TOK += gate1 ⊙ …
+fn attn_stage(t: Tile, lid: u32) {
   let rows = t.last - t.first + 1u;
-  // (query, head) pairs ordered head-major so that neighbouring threads read the same keys
-  for (var item = lid; item < 16u * P.heads; item += WG) {
-    if (item % 16u < rows) { attend(t.first + item % 16u, item / 16u); }
+  // (4 queries, head) groups ordered head-major so that neighbouring threads read the same keys
+  for (var item = lid; item < 4u * P.heads; item += WG) {
+    if (4u * (item % 4u) < rows) { attend4(t.first + 4u * (item % 4u), t.last, item / 4u); }
   }
   storageBarrier();
   for (var item = lid; item < (P.d + 7u) / 8u; item += WG) {
     let col0 = item * 8u;
     gated_residual(t, sa_tile(t, col0, P.d, P.d / 4u, P.w_b / 4u), col0, P.b_b / 4u);
   }
+}
+
+@compute @workgroup_size(WG)
+fn brick_qkv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let tile_index = workgroup_index(wid, P.grid_x);
+  if (tile_index >= P.total_tiles) { return; }
+  qkv_stage(tile_of(tile_index), lid);
+}
+
+@compute @workgroup_size(WG)
+fn brick_attn(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let tile_index = workgroup_index(wid, P.grid_x);
+  if (tile_index >= P.total_tiles) { return; }
+  attn_stage(tile_of(tile_index), lid);
+}
+
+// Both in one dispatch when every region lies inside one tile (T divides 16): attention then reads
+// only K and V rows that this workgroup wrote.
+@compute @workgroup_size(WG)
+fn brick_qkv_attn(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let tile_index = workgroup_index(wid, P.grid_x);
+  if (tile_index >= P.total_tiles) { return; }
+  let t = tile_of(tile_index);
+  qkv_stage(t, lid);
+  storageBarrier();
+  attn_stage(t, lid);
 }
 
 @compute @workgroup_size(WG)

@@ -1,11 +1,11 @@
 // One brick of the stack as prepared GPU work for one (canvas, batch): patch embedding, DiT blocks
-// (3 fused dispatches each) and the final layer with its fold (shaders/brick.wgsl). Bind groups are
+// (2 or 3 fused dispatches each) and the final layer with its fold (shaders/brick.wgsl). Bind groups are
 // made once; recording a step only re-encodes them.
 import { brickInputChannels, tokensPerRegion } from '../model/arch.ts';
 import type { BrickSpec } from '../model/format.ts';
 import {
   patchStride, prepareBrickAttn, prepareBrickEmbed, prepareBrickFinal, prepareBrickMlp, prepareBrickQkv,
-  setBrickShift, type BrickIO,
+  prepareBrickQkvAttn, regionsFitTiles, setBrickShift, type BrickIO,
 } from '../kernels/brick.ts';
 import { encodeOp, type KernelOp } from '../kernels/op.ts';
 import { tokenCount, type PrevMode } from '../kernels/patch.ts';
@@ -68,25 +68,26 @@ export class PreparedBrick {
     const name = `bricks.${k}`;
     const n = tokenCount(this.tiling());
     const rows = { n, d, rowsPerImage: n / c.batch }, stride = mods.stride;
+    const lin = (prefix: string) => ({ weight: w.offset(`${prefix}.weight`), bias: w.offset(`${prefix}.bias`) });
+    const T = tokensPerRegion(spec);
     for (let j = 0; j < spec.depth; j++) {
       const b = `${name}.blocks.${j}`;
       const io = this.io(b, buf.outputs[k]);
-      const at = mods.blocks[j];
-      const o = (t: string) => w.offset(`${b}.${t}`);
+      const at = mods.blocks[j]; // shift1, scale1, gate1, shift2, scale2, gate2
+      const attn = { io, ...rows, eps, heads, seqLen: T, qkv: lin(`${b}.attn.qkv`), proj: lin(`${b}.attn.proj`) };
       this.body.push(
-        prepareBrickQkv(device, { label: `${b}.qkv`, io, ...rows, eps, mod: { stride, shift: at, scale: at + d },
-          weight: o('attn.qkv.weight'), bias: o('attn.qkv.bias') }),
-        prepareBrickAttn(device, { label: `${b}.attn`, io, ...rows, heads, seqLen: tokensPerRegion(spec),
-          mod: { stride, gate: at + 2 * d }, weight: o('attn.proj.weight'), bias: o('attn.proj.bias') }),
+        ...(regionsFitTiles(T)
+          ? [prepareBrickQkvAttn(device, { ...attn, label: `${b}.attn`, mod: { stride, shift: at, scale: at + d, gate: at + 2 * d } })]
+          : [prepareBrickQkv(device, { ...attn, label: `${b}.qkv`, mod: { stride, shift: at, scale: at + d } }),
+            prepareBrickAttn(device, { ...attn, label: `${b}.attn`, mod: { stride, gate: at + 2 * d } })]),
         prepareBrickMlp(device, { label: `${b}.mlp`, io, ...rows, eps, hidden: mlpRatio * d,
           mod: { stride, shift: at + 3 * d, scale: at + 4 * d, gate: at + 5 * d },
-          w1: o('mlp.0.weight'), b1: o('mlp.0.bias'), w2: o('mlp.2.weight'), b2: o('mlp.2.bias') }),
+          fc1: lin(`${b}.mlp.0`), fc2: lin(`${b}.mlp.2`) }),
       );
     }
     this.final = prepareBrickFinal(device, {
       label: `${name}.final`, io: this.io(`${name}.final`, buf.outputs[k]), ...this.tiling(), d, eps,
-      mod: { stride, shift: mods.final, scale: mods.final + d },
-      weight: w.offset(`${name}.final.linear.weight`), bias: w.offset(`${name}.final.linear.bias`),
+      mod: { stride, shift: mods.final, scale: mods.final + d }, linear: lin(`${name}.final.linear`),
     });
   }
 
@@ -110,13 +111,13 @@ export class PreparedBrick {
     if (!op) {
       const { k, w, buf, c } = this;
       const name = `bricks.${k}`;
-      const o = (t: string) => w.offset(`${name}.${t}`);
+      const lin = (t: string) => ({ weight: w.offset(`${name}.${t}.weight`), bias: w.offset(`${name}.${t}.bias`) });
       op = prepareBrickEmbed(this.device, {
         label: `${name}.patch${typeof prev === 'number' ? `<${prev}` : `:${prev}`}`, ...this.tiling(), d: this.d,
         io: this.io(`${name}.patch`, typeof prev === 'number' ? buf.outputs[prev] : buf.outputs[k]),
         prev: typeof prev === 'number' ? 'read' : prev, xImages: c.xImages,
         cinOffset: EDM_COEF.cIn, cinStride: EDM_COEF.stride,
-        w1: o('patch.0.weight'), b1: o('patch.0.bias'), w2: o('patch.2.weight'), b2: o('patch.2.bias'), pos: o('pos'),
+        fc1: lin('patch.0'), fc2: lin('patch.2'), pos: w.offset(`${name}.pos`),
       });
       this.applyShift(op);
       this.embeds.set(prev, op);

@@ -87,7 +87,7 @@ function checkTiling(t: Tiling, label: string): void {
     `canvas ${t.height}×${t.width} is not a multiple of region ${t.region}`);
 }
 
-type Kernel = 'embed' | 'qkv' | 'attn' | 'mlp' | 'final';
+type Kernel = 'embed' | 'qkv' | 'attn' | 'qkv_attn' | 'mlp' | 'final';
 
 /** Variant key: kernel, version, workgroup and the overrides that make the pipeline. */
 export function brickKey(kernel: Kernel, o: { eps?: number; dh?: number } = {}): string {
@@ -120,12 +120,9 @@ export interface BrickEmbedParams extends Tiling {
   xImages?: number; // images in x; network image b reads x image b mod xImages (default batch)
   cinOffset: number;
   cinStride: number;
-  /** Offsets in the pack: patch.0 [d, Cin·p²] + bias, patch.2 [d, d] + bias, positional table [T, d]. */
-  w1: number;
-  b1: number;
-  w2: number;
-  b2: number;
-  pos: number;
+  fc1: PackedLinear; // patch.0 [d, Cin·p²]
+  fc2: PackedLinear; // patch.2 [d, d]
+  pos: number; // positional table [T, d]
 }
 
 /** Gather → Linear(Cin·p², d) + GELU → Linear(d, d) + positional table, into io.tokens. */
@@ -133,12 +130,12 @@ export function prepareBrickEmbed(device: GPUDevice, p: BrickEmbedParams): Kerne
   checkTiling(p, p.label);
   const xImages = p.xImages ?? p.batch;
   assertShape(xImages > 0 && p.batch % xImages === 0, p.label, `batch ${p.batch} is not a multiple of xImages ${xImages}`);
-  checkOffsets(p.label, { b1: p.b1, w2: p.w2, b2: p.b2, pos: p.pos });
+  checkOffsets(p.label, { 'fc1 bias': p.fc1.bias, 'fc2 weight': p.fc2.weight, 'fc2 bias': p.fc2.bias, pos: p.pos });
   const n = tokenCount(p), k = inputChannels(p.prev !== 'none') * p.patch ** 2;
   const { u, workgroups } = rowUniforms(p.label, { n, d: p.d, rowsPerImage: n / p.batch });
   tilingUniforms(u, p);
-  u.u32(SLOT.seqLen, tokensPerRegion(p)).u32(SLOT.mA, p.d).u32(SLOT.kIn, k).u32(SLOT.wA, p.w1).u32(SLOT.bA, p.b1)
-    .u32(SLOT.wB, p.w2).u32(SLOT.bB, p.b2).u32(SLOT.pos, p.pos)
+  u.u32(SLOT.seqLen, tokensPerRegion(p)).u32(SLOT.mA, p.d).u32(SLOT.kIn, k).u32(SLOT.wA, p.fc1.weight).u32(SLOT.bA, p.fc1.bias)
+    .u32(SLOT.wB, p.fc2.weight).u32(SLOT.bB, p.fc2.bias).u32(SLOT.pos, p.pos)
     .u32(SLOT.prev, PREV_ID[p.prev]).u32(SLOT.xImages, xImages).u32(SLOT.cinOffset, p.cinOffset)
     .u32(SLOT.cinStride, p.cinStride);
   return brickOp(device, 'embed', p.label, p.io, u, workgroups, 2 * n * (k * p.d + p.d * p.d));
@@ -180,56 +177,86 @@ export interface BrickRowsParams extends Rows {
   mod: ModLayout;
 }
 
-export interface BrickQkvParams extends BrickRowsParams {
-  eps: number;
-  weight: number; // qkv [3d, d] in the pack
+/** A linear's weight [out, in] and bias in the pack (float offsets). */
+export interface PackedLinear {
+  weight: number;
   bias: number;
 }
 
-/** io.scratchB = qkv linear of LN(tokens)·(1 + scale) + shift: [Ntok, 3d]. */
-export function prepareBrickQkv(device: GPUDevice, p: BrickQkvParams): KernelOp {
-  checkOffsets(p.label, { weight: p.weight, bias: p.bias });
-  const { u, workgroups } = rowUniforms(p.label, p, p.mod);
-  u.u32(SLOT.mA, 3 * p.d).u32(SLOT.wA, p.weight).u32(SLOT.bA, p.bias);
-  return brickOp(device, 'qkv', p.label, p.io, u, workgroups, 2 * p.n * p.d * 3 * p.d, { eps: p.eps });
+export interface BrickQkvParams extends BrickRowsParams {
+  eps: number;
+  qkv: PackedLinear; // [3d, d]
 }
 
 export interface BrickAttnParams extends BrickRowsParams {
   heads: number;
   seqLen: number; // T: tokens per region (consecutive rows)
-  weight: number; // proj [d, d] in the pack
-  bias: number;
+  proj: PackedLinear; // [d, d]
 }
 
-/** Attention of each row's region over io.scratchB (qkv) → proj → tokens += gate ⊙ … */
-export function prepareBrickAttn(device: GPUDevice, p: BrickAttnParams): KernelOp {
+function qkvUniforms(u: UniformWriter, p: BrickQkvParams): void {
+  checkOffsets(p.label, { 'qkv weight': p.qkv.weight, 'qkv bias': p.qkv.bias });
+  u.u32(SLOT.mA, 3 * p.d).u32(SLOT.wA, p.qkv.weight).u32(SLOT.bA, p.qkv.bias);
+}
+
+function attnUniforms(u: UniformWriter, p: BrickAttnParams): number {
   const dh = p.d / p.heads;
   const { min, max, multiple } = HEAD_DIM;
   assertShape(Number.isInteger(dh) && dh % multiple === 0 && dh >= min && dh <= max, p.label,
     `head dim d/heads = ${p.d}/${p.heads} must be a multiple of ${multiple} in ${min}..${max}`);
   assertShape(p.seqLen > 0 && p.rowsPerImage % p.seqLen === 0, p.label,
     `${p.rowsPerImage} rows per image are not whole regions of ${p.seqLen}`);
-  checkOffsets(p.label, { weight: p.weight, bias: p.bias });
-  const { u, workgroups } = rowUniforms(p.label, p, p.mod);
+  checkOffsets(p.label, { 'proj weight': p.proj.weight, 'proj bias': p.proj.bias });
   u.u32(SLOT.heads, p.heads).u32(SLOT.seqLen, p.seqLen).f32(SLOT.scale1, 1 / Math.sqrt(dh))
-    .u32(SLOT.wB, p.weight).u32(SLOT.bB, p.bias);
-  return brickOp(device, 'attn', p.label, p.io, u, workgroups, 4 * p.n * p.seqLen * p.d + 2 * p.n * p.d * p.d, { dh });
+    .u32(SLOT.wB, p.proj.weight).u32(SLOT.bB, p.proj.bias);
+  return dh;
+}
+
+const qkvFlops = (p: Rows) => 2 * p.n * p.d * 3 * p.d;
+const attnFlops = (p: Rows & { seqLen: number }) => 4 * p.n * p.seqLen * p.d + 2 * p.n * p.d * p.d;
+
+/** io.scratchB = qkv linear of LN(tokens)·(1 + scale) + shift: [Ntok, 3d]. */
+export function prepareBrickQkv(device: GPUDevice, p: BrickQkvParams): KernelOp {
+  const { u, workgroups } = rowUniforms(p.label, p, p.mod);
+  qkvUniforms(u, p);
+  return brickOp(device, 'qkv', p.label, p.io, u, workgroups, qkvFlops(p), { eps: p.eps });
+}
+
+/** Attention of each row's region over io.scratchB (qkv) → proj → tokens += gate ⊙ … */
+export function prepareBrickAttn(device: GPUDevice, p: BrickAttnParams): KernelOp {
+  const { u, workgroups } = rowUniforms(p.label, p, p.mod);
+  const dh = attnUniforms(u, p);
+  return brickOp(device, 'attn', p.label, p.io, u, workgroups, attnFlops(p), { dh });
+}
+
+/** Whether brick_qkv_attn applies: every region of T rows lies inside one 16-row tile. */
+export function regionsFitTiles(seqLen: number): boolean {
+  return TILE_ROWS % seqLen === 0;
+}
+
+/** prepareBrickQkv and prepareBrickAttn in one dispatch, for regions that fit the tiles (regionsFitTiles). */
+export function prepareBrickQkvAttn(device: GPUDevice, p: BrickQkvParams & BrickAttnParams): KernelOp {
+  assertShape(regionsFitTiles(p.seqLen), p.label, `regions of ${p.seqLen} rows do not fit ${TILE_ROWS}-row tiles`);
+  const { u, workgroups } = rowUniforms(p.label, p, p.mod);
+  qkvUniforms(u, p);
+  const dh = attnUniforms(u, p);
+  return brickOp(device, 'qkv_attn', p.label, p.io, u, workgroups, qkvFlops(p) + attnFlops(p), { eps: p.eps, dh });
 }
 
 export interface BrickMlpParams extends BrickRowsParams {
   eps: number;
   hidden: number; // mlp_ratio·d
-  w1: number; // mlp.0 [hidden, d]
-  b1: number;
-  w2: number; // mlp.2 [d, hidden]
-  b2: number;
+  fc1: PackedLinear; // mlp.0 [hidden, d]
+  fc2: PackedLinear; // mlp.2 [d, hidden]
 }
 
 /** tokens += gate ⊙ Linear(hidden, d)(GELU(Linear(d, hidden)(LN(tokens)·(1 + scale) + shift))). */
 export function prepareBrickMlp(device: GPUDevice, p: BrickMlpParams): KernelOp {
-  checkOffsets(p.label, { hidden: p.hidden, w1: p.w1, b1: p.b1, w2: p.w2, b2: p.b2 });
+  checkOffsets(p.label, { hidden: p.hidden, 'fc1 weight': p.fc1.weight, 'fc1 bias': p.fc1.bias,
+    'fc2 weight': p.fc2.weight, 'fc2 bias': p.fc2.bias });
   const { u, workgroups } = rowUniforms(p.label, p, p.mod);
-  u.u32(SLOT.mA, p.hidden).u32(SLOT.wA, p.w1).u32(SLOT.bA, p.b1).u32(SLOT.wB, p.w2).u32(SLOT.bB, p.b2);
+  u.u32(SLOT.mA, p.hidden).u32(SLOT.wA, p.fc1.weight).u32(SLOT.bA, p.fc1.bias).u32(SLOT.wB, p.fc2.weight)
+    .u32(SLOT.bB, p.fc2.bias);
   return brickOp(device, 'mlp', p.label, p.io, u, workgroups, 4 * p.n * p.d * p.hidden, { eps: p.eps });
 }
 
@@ -241,18 +268,17 @@ export interface BrickFinalParams extends Tiling {
   d: number;
   eps: number;
   mod: ModLayout;
-  weight: number; // final.linear [3p², d]
-  bias: number;
+  linear: PackedLinear; // final.linear [3p², d]
 }
 
 /** io.canvas = fold(LN(tokens)·(1 + scale) + shift → Linear(d, 3p²)): the brick's output F_k. */
 export function prepareBrickFinal(device: GPUDevice, p: BrickFinalParams): KernelOp {
   checkTiling(p, p.label);
-  checkOffsets(p.label, { weight: p.weight, bias: p.bias });
+  checkOffsets(p.label, { weight: p.linear.weight, bias: p.linear.bias });
   const n = tokenCount(p), m = 3 * p.patch ** 2;
   const { u, workgroups } = rowUniforms(p.label, { n, d: p.d, rowsPerImage: n / p.batch }, p.mod);
   tilingUniforms(u, p);
-  u.u32(SLOT.mA, m).u32(SLOT.wA, p.weight).u32(SLOT.bA, p.bias);
+  u.u32(SLOT.mA, m).u32(SLOT.wA, p.linear.weight).u32(SLOT.bA, p.linear.bias);
   return brickOp(device, 'final', p.label, p.io, u, workgroups, 2 * n * p.d * m, { eps: p.eps });
 }
 

@@ -1,8 +1,8 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   brickAttnRef, brickEmbedRef, brickFinalRef, brickMlpRef, brickQkvRef, patchStride, prepareBrickAttn,
-  prepareBrickEmbed, prepareBrickFinal, prepareBrickMlp, prepareBrickQkv, setBrickShift, type BrickIO,
-  type ModLayout,
+  prepareBrickEmbed, prepareBrickFinal, prepareBrickMlp, prepareBrickQkv, prepareBrickQkvAttn, regionsFitTiles,
+  setBrickShift, type BrickIO, type ModLayout,
 } from '../../src/kernels/brick';
 import { posEmbed2d, tokenCount, type PrevMode, type Tiling } from '../../src/kernels/patch';
 import { inputChannels, tokensPerRegion } from '../../src/model/arch';
@@ -27,6 +27,9 @@ function pack(rand: () => number, tensors: Float32Array[]): { data: Float32Array
   tensors.forEach((t, i) => data.set(t, at[i]));
   return { data, at };
 }
+
+/** The linear whose weight and bias are tensors i and i+1 of a pack. */
+const lin = (at: number[], i: number) => ({ weight: at[i], bias: at[i + 1] });
 
 interface Bufs {
   tokens?: Float32Array | number;
@@ -86,29 +89,62 @@ async function checkQkv(seed: number, r: Rows, offset = 0) {
   const bufs = io(device, { tokens, mods, pack: data, scratchA: n * d, scratchB: n * 3 * d });
   const mod = { stride: m.stride, shift: m.shift, scale: m.scale };
   await runChecked(device, 'brick_qkv', () => [prepareBrickQkv(device, {
-    label: 'test.qkv', io: bufs, n, d, rowsPerImage: r.rowsPerImage, eps: 1e-6, mod, weight: at[0], bias: at[1] })]);
+    label: 'test.qkv', io: bufs, n, d, rowsPerImage: r.rowsPerImage, eps: 1e-6, mod, qkv: lin(at, 0) })]);
   const ref = brickQkvRef(tokens, mods, w, b, { n, d, rowsPerImage: r.rowsPerImage, eps: 1e-6, mod });
   expectClose(await download(device, bufs.scratchB, n * 3 * d), ref, TOL, `qkv ${name(r)}`);
 }
 
 describe('brick_attn (region attention + proj + gated residual)', () => {
-  for (const [i, r] of ROWS.entries()) {
+  for (const [i, r] of ROWS.entries()) it(name(r), () => checkAttn(20 + i, r));
+  it('the shipped top brick\'s shape: 256-row regions, head dim 64', () =>
+    checkAttn(26, { images: 1, rowsPerImage: 256, d: 128, heads: 2, seqLen: 256 }));
+  it('peaked scores (|q|, |k| up to 4): the online softmax rescales without overflow', () =>
+    checkAttn(27, { images: 2, rowsPerImage: 64, d: 32, heads: 1, seqLen: 32 }, 4));
+});
+
+async function checkAttn(seed: number, r: Rows, range = 1) {
+  const device = await getTestDevice();
+  const rand = rng(seed);
+  const { d } = r, n = r.images * r.rowsPerImage, m = blockMods(d);
+  const tokens = randArray(rand, n * d), qkv = randArray(rand, n * 3 * d, -range, range);
+  const mods = randArray(rand, r.images * m.stride);
+  const w = randArray(rand, d * d, -0.5, 0.5), b = randArray(rand, d);
+  const { data, at } = pack(rand, [w, b]);
+  const bufs = io(device, { tokens, mods, pack: data, scratchA: n * d, scratchB: qkv });
+  const mod = { stride: m.stride, gate: m.attnGate };
+  const p = { n, d, rowsPerImage: r.rowsPerImage, heads: r.heads, seqLen: r.seqLen, mod };
+  await runChecked(device, 'brick_attn', () => [prepareBrickAttn(device, {
+    label: 'test.attn', io: bufs, ...p, proj: lin(at, 0) })]);
+  expectClose(await download(device, bufs.tokens, n * d), brickAttnRef(tokens, qkv, mods, w, b, p), TOL,
+    `attn ${name(r)}`);
+}
+
+describe('brick_qkv_attn (both in one dispatch, for regions that fit a 16-row tile)', () => {
+  const fits = [...ROWS.filter((r) => regionsFitTiles(r.seqLen)), { images: 2, rowsPerImage: 40, d: 24, heads: 3, seqLen: 8 }];
+  for (const [i, r] of fits.entries()) {
     it(name(r), async () => {
       const device = await getTestDevice();
-      const rand = rng(20 + i);
+      const rand = rng(70 + i);
       const { d } = r, n = r.images * r.rowsPerImage, m = blockMods(d);
-      const tokens = randArray(rand, n * d), qkv = randArray(rand, n * 3 * d), mods = randArray(rand, r.images * m.stride);
-      const w = randArray(rand, d * d, -0.5, 0.5), b = randArray(rand, d);
-      const { data, at } = pack(rand, [w, b]);
-      const bufs = io(device, { tokens, mods, pack: data, scratchA: n * d, scratchB: qkv });
-      const mod = { stride: m.stride, gate: m.attnGate };
-      const p = { n, d, rowsPerImage: r.rowsPerImage, heads: r.heads, seqLen: r.seqLen, mod };
-      await runChecked(device, 'brick_attn', () => [prepareBrickAttn(device, {
-        label: 'test.attn', io: bufs, ...p, weight: at[0], bias: at[1] })]);
-      expectClose(await download(device, bufs.tokens, n * d), brickAttnRef(tokens, qkv, mods, w, b, p), TOL,
-        `attn ${name(r)}`);
+      const tokens = randArray(rand, n * d), mods = randArray(rand, r.images * m.stride);
+      const wq = randArray(rand, 3 * d * d, -0.5, 0.5), bq = randArray(rand, 3 * d);
+      const wp = randArray(rand, d * d, -0.5, 0.5), bp = randArray(rand, d);
+      const { data, at } = pack(rand, [wq, bq, wp, bp]);
+      const bufs = io(device, { tokens, mods, pack: data, scratchA: n * d, scratchB: n * 3 * d });
+      const mod = { stride: m.stride, shift: m.shift, scale: m.scale, gate: m.attnGate };
+      const p = { n, d, rowsPerImage: r.rowsPerImage, heads: r.heads, seqLen: r.seqLen, eps: 1e-6, mod };
+      await runChecked(device, 'brick_qkv_attn', () => [prepareBrickQkvAttn(device, {
+        label: 'test.qkv_attn', io: bufs, ...p, qkv: lin(at, 0), proj: lin(at, 2) })]);
+      const ref = brickAttnRef(tokens, brickQkvRef(tokens, mods, wq, bq, p), mods, wp, bp, p);
+      expectClose(await download(device, bufs.tokens, n * d), ref, TOL, `qkv_attn ${name(r)}`);
     });
   }
+  it('refuses regions that straddle tiles', async () => {
+    const device = await getTestDevice();
+    const bufs = io(device, { pack: new Float32Array(4), scratchA: 4, scratchB: 4 });
+    expect(() => prepareBrickQkvAttn(device, { label: 'bad', io: bufs, n: 24, d: 4, rowsPerImage: 24, eps: 1e-6, heads: 1,
+      seqLen: 12, mod: { stride: 24 }, qkv: { weight: 0, bias: 0 }, proj: { weight: 0, bias: 0 } })).toThrow(/12 rows do not fit/);
+  });
 });
 
 describe('brick_mlp (LayerNorm + modulate + Linear + GELU + Linear + gated residual)', () => {
@@ -125,7 +161,7 @@ describe('brick_mlp (LayerNorm + modulate + Linear + GELU + Linear + gated resid
       const mod = { stride: m.stride, shift: m.shift2, scale: m.scale2, gate: m.gate2 };
       const p = { n, d, rowsPerImage: r.rowsPerImage, eps: 1e-6, mod, hidden };
       await runChecked(device, 'brick_mlp', () => [prepareBrickMlp(device, {
-        label: 'test.mlp', io: bufs, ...p, w1: at[0], b1: at[1], w2: at[2], b2: at[3] })]);
+        label: 'test.mlp', io: bufs, ...p, fc1: lin(at, 0), fc2: lin(at, 2) })]);
       expectClose(await download(device, bufs.tokens, n * d), brickMlpRef(tokens, mods, w, p), TOL, `mlp ${name(r)}`);
     });
   }
@@ -162,7 +198,7 @@ describe('brick_embed (gather + Linear + GELU + Linear + positions)', () => {
         canvas: fprev, coef });
       await runChecked(device, 'brick_embed', () => [prepareBrickEmbed(device, {
         ...t, label: 'test.embed', io: bufs, cinOffset: 2, cinStride: 4,
-        w1: at[0], b1: at[1], w2: at[2], b2: at[3], pos: at[4] })]);
+        fc1: lin(at, 0), fc2: lin(at, 2), pos: at[4] })]);
       const cin = Array.from({ length: xImages }, (_, j) => coef[2 + 4 * j]);
       expectClose(await download(device, bufs.tokens, n * d), brickEmbedRef(t, t.prev, d, x, cin, w, fprev, xImages),
         TOL, `embed ${tname(t)}`);
@@ -181,7 +217,7 @@ describe('brick_final (LayerNorm + modulate + Linear + fold)', () => {
       const w = randArray(rand, m * d, -0.5, 0.5), b = randArray(rand, m);
       const { data, at } = pack(rand, [w, b]);
       const bufs = io(device, { tokens, mods, pack: data, scratchA: n * d, scratchB: 4, canvas: t.batch * 3 * hw });
-      const op = prepareBrickFinal(device, { ...t, label: 'test.final', io: bufs, d, eps: 1e-6, mod, weight: at[0], bias: at[1] });
+      const op = prepareBrickFinal(device, { ...t, label: 'test.final', io: bufs, d, eps: 1e-6, mod, linear: lin(at, 0) });
       await runChecked(device, 'brick_final', () => [op]);
       const p = { d, eps: 1e-6, mod };
       expectClose(await download(device, bufs.canvas, t.batch * 3 * hw), brickFinalRef(t, tokens, mods, w, b, p), TOL,
@@ -218,20 +254,20 @@ describe('a whole brick of fused ops equals the unfused chain', () => {
       scratchB: n * hidden, x, canvas: 2 * 3 * hw, coef });
     const a = all.at, rows = { n, d, rowsPerImage: n / 2 };
     const ops = [prepareBrickEmbed(device, { ...t, label: 'e', io: bufs, d, prev: 'none', cinOffset: 2, cinStride: 4,
-      w1: a[0], b1: a[1], w2: a[2], b2: a[3], pos: a[4] })];
+      fc1: lin(a, 0), fc2: lin(a, 2), pos: a[4] })];
     blocks.forEach((_, j) => {
       const o = 5 + 8 * j, base = 6 * d * j;
       ops.push(
         prepareBrickQkv(device, { label: `q${j}`, io: bufs, ...rows, eps: 1e-6,
-          mod: { stride, shift: base, scale: base + d }, weight: a[o], bias: a[o + 1] }),
+          mod: { stride, shift: base, scale: base + d }, qkv: lin(a, o) }),
         prepareBrickAttn(device, { label: `a${j}`, io: bufs, ...rows, heads, seqLen: T,
-          mod: { stride, gate: base + 2 * d }, weight: a[o + 2], bias: a[o + 3] }),
+          mod: { stride, gate: base + 2 * d }, proj: lin(a, o + 2) }),
         prepareBrickMlp(device, { label: `m${j}`, io: bufs, ...rows, eps: 1e-6, hidden,
           mod: { stride, shift: base + 3 * d, scale: base + 4 * d, gate: base + 5 * d },
-          w1: a[o + 4], b1: a[o + 5], w2: a[o + 6], b2: a[o + 7] }));
+          fc1: lin(a, o + 4), fc2: lin(a, o + 6) }));
     });
     const fmod = { stride, shift: 12 * d, scale: 13 * d };
-    ops.push(prepareBrickFinal(device, { ...t, label: 'f', io: bufs, d, eps: 1e-6, mod: fmod, weight: a[21], bias: a[22] }));
+    ops.push(prepareBrickFinal(device, { ...t, label: 'f', io: bufs, d, eps: 1e-6, mod: fmod, linear: lin(a, 21) }));
     await runChecked(device, 'brick chain', () => ops);
 
     let tok = brickEmbedRef(t, 'none', d, x, [0.8, 1.2], embed);

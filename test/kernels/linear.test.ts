@@ -73,5 +73,8 @@ describe('linear variant keys', () => {
     expect(linearKey({ k: 192, epilogue: 'gelu' })).toBe('linear_v3_16x8_vec4_gelu_f32_wg8x8');
     expect(linearKey({ k: 67 })).toBe('linear_v2_4x4_scalar_none_f32_wg16x4');
     expect(linearKey({ k: 8, version: 'v1_naive' })).toBe('linear_v1_naive_none_f32_wg64x1');
+    // fewer than 16 rows (the adaLN linear over the network images) take v2's 4-row tile
+    expect(linearKey({ k: 192, n: 2 })).toBe('linear_v2_4x4_vec4_none_f32_wg16x4');
+    expect(linearKey({ k: 192, n: 16 })).toBe('linear_v3_16x8_vec4_none_f32_wg8x8');
   });
 });
