@@ -3,7 +3,8 @@
 //   brick_qkv    LN(TOK)·(1 + scale1) + shift1 → SA; qkv linear → SB [Ntok, 3d]
 //   brick_attn   region attention over SB → SA [Ntok, d]; proj linear → TOK += gate1 ⊙ …
 //   brick_qkv_attn  both, for regions of T | 16 rows (each region inside one tile)
-//   brick_mlp    LN(TOK)·(1 + scale2) + shift2 → SA; Linear(d, 4d) + GELU → SB; Linear(4d, d) → TOK += gate2 ⊙ …
+//   brick_mlp    LN(TOK)·(1 + scale2) + shift2 → SA; Linear(d, 4d) + GELU → SB; Linear(4d, d) →
+//                TOK += gate2 ⊙ …
 //   brick_final  LN(TOK)·(1 + scale) + shift → SA; Linear(d, 3p²) folded straight into the canvas F_k
 // Each workgroup owns a tile of up to 16 consecutive token rows of ONE network image (an image's
 // rows split into ceil(rows_per_image / 16) tiles; tiles never straddle images, so adaLN's
@@ -65,8 +66,8 @@ override DH: u32 = 32u; // head dim: a multiple of 4, ≤ 64
 @group(0) @binding(1) var<storage, read_write> TOK: array<vec4f>;   // [Ntok, d] residual stream
 @group(0) @binding(2) var<storage, read> MOD: array<vec4f>;         // adaLN outputs [images, mod_stride]
 @group(0) @binding(3) var<storage, read> WP: array<vec4f>;          // this op's weight pack
-@group(0) @binding(4) var<storage, read_write> SA: array<vec4f>;    // normalised rows [Ntok, d]; attention; embed: patches
-@group(0) @binding(5) var<storage, read_write> SB: array<vec4f>;    // qkv [Ntok, 3d]; MLP hidden [Ntok, 4d]; embed hidden
+@group(0) @binding(4) var<storage, read_write> SA: array<vec4f>;    // normalised rows, attention [Ntok, d]; patches
+@group(0) @binding(5) var<storage, read_write> SB: array<vec4f>;    // qkv [Ntok, 3d]; MLP and embed hidden
 @group(0) @binding(6) var<storage, read> XIN: array<f32>;          // x [x_images, 3, H, W]
 @group(0) @binding(7) var<storage, read_write> CANVAS: array<f32>; // embed: F_prev; final: F_k [B, 3, H, W]
 @group(0) @binding(8) var<storage, read> COEF: array<f32>;         // EDM coefficients (c_in)
@@ -172,7 +173,10 @@ fn gated_residual(t: Tile, a: Acc, col0: u32, b4: u32) {
 // ---- attention ---------------------------------------------------------------------------------
 
 // Head vectors of 4 queries, 4 dims at a time: chunk c holds dims 4c … 4c+3 of query i in column i.
-struct Heads4 { c0: mat4x4f, c1: mat4x4f, c2: mat4x4f, c3: mat4x4f, c4: mat4x4f, c5: mat4x4f, c6: mat4x4f, c7: mat4x4f, c8: mat4x4f, c9: mat4x4f, c10: mat4x4f, c11: mat4x4f, c12: mat4x4f, c13: mat4x4f, c14: mat4x4f, c15: mat4x4f }
+struct Heads4 {
+  c0: mat4x4f, c1: mat4x4f, c2: mat4x4f, c3: mat4x4f, c4: mat4x4f, c5: mat4x4f, c6: mat4x4f, c7: mat4x4f,
+  c8: mat4x4f, c9: mat4x4f, c10: mat4x4f, c11: mat4x4f, c12: mat4x4f, c13: mat4x4f, c14: mat4x4f, c15: mat4x4f,
+}
 
 // Chunk c of the 4 queries at vec4 indices qb, scaled by 1/√dh.
 fn q_chunk(qb: vec4u, c: u32) -> mat4x4f {

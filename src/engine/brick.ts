@@ -75,11 +75,12 @@ export class PreparedBrick {
       const io = this.io(b, buf.outputs[k]);
       const at = mods.blocks[j]; // shift1, scale1, gate1, shift2, scale2, gate2
       const attn = { io, ...rows, eps, heads, seqLen: T, qkv: lin(`${b}.attn.qkv`), proj: lin(`${b}.attn.proj`) };
+      const mod = { stride, shift: at, scale: at + d, gate: at + 2 * d };
       this.body.push(
         ...(regionsFitTiles(T)
-          ? [prepareBrickQkvAttn(device, { ...attn, label: `${b}.attn`, mod: { stride, shift: at, scale: at + d, gate: at + 2 * d } })]
-          : [prepareBrickQkv(device, { ...attn, label: `${b}.qkv`, mod: { stride, shift: at, scale: at + d } }),
-            prepareBrickAttn(device, { ...attn, label: `${b}.attn`, mod: { stride, gate: at + 2 * d } })]),
+          ? [prepareBrickQkvAttn(device, { ...attn, label: `${b}.attn`, mod })]
+          : [prepareBrickQkv(device, { ...attn, label: `${b}.qkv`, mod }),
+            prepareBrickAttn(device, { ...attn, label: `${b}.attn`, mod })]),
         prepareBrickMlp(device, { label: `${b}.mlp`, io, ...rows, eps, hidden: mlpRatio * d,
           mod: { stride, shift: at + 3 * d, scale: at + 4 * d, gate: at + 5 * d },
           fc1: lin(`${b}.mlp.0`), fc2: lin(`${b}.mlp.2`) }),
@@ -137,9 +138,14 @@ export class PreparedBrick {
     this.applyShift(this.final);
   }
 
-  /** Records the brick: F_k = brick(F_prev, c_in·x, coords). Returns the dispatches recorded. */
+  /** The dispatches of F_k = brick(F_prev, c_in·x, coords), F_prev from brick `prev` (none: zeros). */
+  ops(prev: number | null): KernelOp[] {
+    return [this.embed(this.k === 0 ? 'none' : prev ?? 'zero'), ...this.body, this.final];
+  }
+
+  /** Records the brick. Returns the dispatches recorded. */
   encode(pass: GPUComputePassEncoder, prev: number | null): number {
-    const ops = [this.embed(this.k === 0 ? 'none' : prev ?? 'zero'), ...this.body, this.final];
+    const ops = this.ops(prev);
     for (const op of ops) encodeOp(pass, op);
     return ops.length;
   }

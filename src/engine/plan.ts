@@ -56,7 +56,7 @@ export class Plan {
   private readonly netX: GPUBuffer;
   private readonly coef: GPUBuffer;
   private readonly labels: GPUBuffer;
-  private readonly condOps: KernelOp[]; // SiLU(c), then every brick's adaLN linears as one
+  readonly condOps: KernelOp[]; // SiLU(c), then every brick's adaLN linears as one
   private readonly denoiseOps: KernelOp[]; // one per brick whose F may be the output
   readonly stepOps: Record<StepKind, KernelOp>;
 
@@ -99,7 +99,8 @@ export class Plan {
         images: Bt, dim: arch.fourier_dim, d, labelDim: arch.label_dim,
       }),
       prepareLinear(device, {
-        label: 'adaln', x: siluC, y: shared.mods, n: Bt, k: d, m: ad.stride, w: w.get('adaln.weight'), b: w.get('adaln.bias'),
+        label: 'adaln', x: siluC, y: shared.mods, n: Bt, k: d, m: ad.stride,
+        w: w.get('adaln.weight'), b: w.get('adaln.bias'),
       }),
     ];
     this.bricks = bricks.map((spec, k) => new PreparedBrick(device, k, spec, w, shared, canvas, d,

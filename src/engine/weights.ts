@@ -17,7 +17,9 @@ const ALIGN = 64; // floats
  * Columns of the concatenated adaLN output [images, stride]: brick k's block j at blocks[k][j]
  * (6d: shift1, scale1, gate1, shift2, scale2, gate2), its final layer at final[k] (2d: shift, scale).
  */
-export function adalnLayout(a: Pick<Architecture, 'd' | 'bricks'>): { stride: number; blocks: number[][]; final: number[] } {
+export function adalnLayout(a: Pick<Architecture, 'd' | 'bricks'>): {
+  stride: number; blocks: number[][]; final: number[];
+} {
   let at = 0;
   const blocks: number[][] = [], final: number[] = [];
   a.bricks.forEach((b) => {
@@ -115,7 +117,8 @@ export class GpuWeights {
       this.packs.set(plan.name, createStorageBuffer(device, `weights.${plan.name}`, data));
       bytes += data.byteLength;
     }
-    const unused = [...model.tensors.keys()].filter((n) => !this.where.has(n) && !adaln.some((p) => n.startsWith(`${p}.`)));
+    const inAdaln = (n: string) => adaln.some((p) => n.startsWith(`${p}.`));
+    const unused = [...model.tensors.keys()].filter((n) => !this.where.has(n) && !inAdaln(n));
     if (unused.length) throw new Error(`weights not placed in any pack: ${unused.join(', ')}`);
     this.bytes = bytes;
   }

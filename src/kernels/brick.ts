@@ -1,15 +1,13 @@
 // Fused brick kernels: patch embedding, the three dispatches of a DiT block (LN+qkv, attention+proj,
 // LN+MLP) and the final layer with its fold. Kernel: shaders/brick.wgsl (+ shaders/tile.wgsl).
-// CPU references compose the unfused ones (layerNormRef, linearRef, attentionRef, patch refs).
+// CPU references: the plain math of each step (layerNormRef, attentionRef, linearRef, patch refs), composed.
 import tile from '../../shaders/tile.wgsl?raw';
 import brick from '../../shaders/brick.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
 import { HEAD_DIM, inputChannels, tokensPerRegion } from '../model/arch';
-import { attentionRef } from './attention';
-import { layerNormRef } from './layernorm';
 import { linearRef } from './linear';
 import { assertShape, createOp, grid2d, UniformWriter, updateUniforms, type KernelOp } from './op';
-import { patchFoldRef, patchGatherRef, tokenCount, type PrevMode, type Tiling } from './patch';
+import { checkTiling, patchFoldRef, patchGatherRef, tokenCount, wrap, type PrevMode, type Tiling } from './patch';
 
 const code = `${tile}\n${brick}`;
 /** Rows of one workgroup tile (shaders/brick.wgsl). */
@@ -51,8 +49,6 @@ const SLOT = {
 const SLOTS = 32;
 const PREV_ID: Record<PrevMode, number> = { none: 0, read: 1, zero: 2 };
 
-const mod = (a: number, n: number) => ((a % n) + n) % n;
-
 function checkOffsets(label: string, offsets: Record<string, number | undefined>): void {
   for (const [name, v] of Object.entries(offsets)) {
     assertShape(v === undefined || (Number.isInteger(v) && v >= 0 && v % 4 === 0), label,
@@ -60,7 +56,9 @@ function checkOffsets(label: string, offsets: Record<string, number | undefined>
   }
 }
 
-function rowUniforms(label: string, r: Rows, m?: ModLayout): { u: UniformWriter; workgroups: [number, number, number] } {
+function rowUniforms(label: string, r: Rows, m?: ModLayout): {
+  u: UniformWriter; workgroups: [number, number, number];
+} {
   assertShape(r.d > 0 && r.d % 4 === 0, label, `d = ${r.d} must be a positive multiple of 4`);
   assertShape(r.rowsPerImage > 0 && r.n > 0 && r.n % r.rowsPerImage === 0, label,
     `${r.n} rows are not whole images of ${r.rowsPerImage}`);
@@ -77,14 +75,7 @@ function rowUniforms(label: string, r: Rows, m?: ModLayout): { u: UniformWriter;
 
 function tilingUniforms(u: UniformWriter, t: Tiling): void {
   u.u32(SLOT.h, t.height).u32(SLOT.w, t.width).u32(SLOT.region, t.region).u32(SLOT.psize, t.patch)
-    .u32(SLOT.sy, mod(t.shiftY ?? 0, t.height)).u32(SLOT.sx, mod(t.shiftX ?? 0, t.width));
-}
-
-function checkTiling(t: Tiling, label: string): void {
-  assertShape(t.batch > 0 && t.region > 0 && t.patch > 0 && t.region % t.patch === 0, label,
-    `region ${t.region} is not a multiple of patch ${t.patch}`);
-  assertShape(t.height > 0 && t.width > 0 && t.height % t.region === 0 && t.width % t.region === 0, label,
-    `canvas ${t.height}×${t.width} is not a multiple of region ${t.region}`);
+    .u32(SLOT.sy, wrap(t.shiftY ?? 0, t.height)).u32(SLOT.sx, wrap(t.shiftX ?? 0, t.width));
 }
 
 type Kernel = 'embed' | 'qkv' | 'attn' | 'qkv_attn' | 'mlp' | 'final';
@@ -129,12 +120,14 @@ export interface BrickEmbedParams extends Tiling {
 export function prepareBrickEmbed(device: GPUDevice, p: BrickEmbedParams): KernelOp {
   checkTiling(p, p.label);
   const xImages = p.xImages ?? p.batch;
-  assertShape(xImages > 0 && p.batch % xImages === 0, p.label, `batch ${p.batch} is not a multiple of xImages ${xImages}`);
+  assertShape(xImages > 0 && p.batch % xImages === 0, p.label,
+    `batch ${p.batch} is not a multiple of xImages ${xImages}`);
   checkOffsets(p.label, { 'fc1 bias': p.fc1.bias, 'fc2 weight': p.fc2.weight, 'fc2 bias': p.fc2.bias, pos: p.pos });
   const n = tokenCount(p), k = inputChannels(p.prev !== 'none') * p.patch ** 2;
   const { u, workgroups } = rowUniforms(p.label, { n, d: p.d, rowsPerImage: n / p.batch });
   tilingUniforms(u, p);
-  u.u32(SLOT.seqLen, tokensPerRegion(p)).u32(SLOT.mA, p.d).u32(SLOT.kIn, k).u32(SLOT.wA, p.fc1.weight).u32(SLOT.bA, p.fc1.bias)
+  u.u32(SLOT.seqLen, tokensPerRegion(p)).u32(SLOT.mA, p.d).u32(SLOT.kIn, k)
+    .u32(SLOT.wA, p.fc1.weight).u32(SLOT.bA, p.fc1.bias)
     .u32(SLOT.wB, p.fc2.weight).u32(SLOT.bB, p.fc2.bias).u32(SLOT.pos, p.pos)
     .u32(SLOT.prev, PREV_ID[p.prev]).u32(SLOT.xImages, xImages).u32(SLOT.cinOffset, p.cinOffset)
     .u32(SLOT.cinStride, p.cinStride);
@@ -144,7 +137,7 @@ export function prepareBrickEmbed(device: GPUDevice, p: BrickEmbedParams): Kerne
 /** Rewrites the region-grid shift of a prepared embed or final op (e.g. half-region shifts on alternate steps). */
 export function setBrickShift(queue: GPUQueue, op: KernelOp, t: Pick<Tiling, 'height' | 'width'>,
   shiftY: number, shiftX: number): void {
-  const u = new UniformWriter(SLOTS).u32(SLOT.sy, mod(shiftY, t.height)).u32(SLOT.sx, mod(shiftX, t.width));
+  const u = new UniformWriter(SLOTS).u32(SLOT.sy, wrap(shiftY, t.height)).u32(SLOT.sx, wrap(shiftX, t.width));
   updateUniforms(queue, op, u, SLOT.sy, 2);
 }
 
@@ -283,6 +276,61 @@ export function prepareBrickFinal(device: GPUDevice, p: BrickFinalParams): Kerne
 }
 
 // ---- CPU references ----------------------------------------------------------------------------
+
+/** LayerNorm (no affine, f64, two-pass) + adaLN modulate: LN(x[n])·(1 + scale[img]) + shift[img], img = n div
+ *  rowsPerImage, image i's shift and scale at mod[i·modStride + shiftOffset …] and mod[… + scaleOffset …]. */
+export function layerNormRef(x: Float32Array, mod: Float32Array, p: { n: number; d: number; eps: number;
+  rowsPerImage: number; modStride: number; shiftOffset: number; scaleOffset: number }): Float32Array {
+  const { n, d } = p;
+  const out = new Float32Array(n * d);
+  for (let r = 0; r < n; r++) {
+    let mean = 0;
+    for (let i = 0; i < d; i++) mean += x[r * d + i];
+    mean /= d;
+    let v = 0;
+    for (let i = 0; i < d; i++) v += (x[r * d + i] - mean) ** 2;
+    const rstd = 1 / Math.sqrt(v / d + p.eps);
+    const mb = Math.floor(r / p.rowsPerImage) * p.modStride;
+    for (let i = 0; i < d; i++) {
+      out[r * d + i] = (x[r * d + i] - mean) * rstd * (1 + mod[mb + p.scaleOffset + i]) + mod[mb + p.shiftOffset + i];
+    }
+  }
+  return out;
+}
+
+/** Region attention, f64 with a max-subtracted softmax: out[t, h·dh …] = softmax(q_t·Kᵀ/√dh)·V over the L
+ *  tokens of t's sequence (consecutive rows), per head h; qkv rows are [q | k | v], each [heads, dh]. */
+export function attentionRef(qkv: Float32Array,
+  p: { ntok: number; d: number; heads: number; seqLen: number }): Float32Array {
+  const { ntok, d, heads, seqLen: L } = p;
+  const dh = d / heads, scale = 1 / Math.sqrt(dh);
+  const out = new Float32Array(ntok * d);
+  const s = new Float64Array(L);
+  for (let seq = 0; seq < ntok / L; seq++) {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < L; i++) {
+        const q = (seq * L + i) * 3 * d + h * dh;
+        let max = -Infinity;
+        for (let j = 0; j < L; j++) {
+          const k = (seq * L + j) * 3 * d + d + h * dh;
+          let dot = 0;
+          for (let c = 0; c < dh; c++) dot += qkv[q + c] * qkv[k + c];
+          s[j] = dot * scale;
+          max = Math.max(max, s[j]);
+        }
+        let sum = 0;
+        for (let j = 0; j < L; j++) { s[j] = Math.exp(s[j] - max); sum += s[j]; }
+        const o = (seq * L + i) * d + h * dh;
+        for (let c = 0; c < dh; c++) {
+          let acc = 0;
+          for (let j = 0; j < L; j++) acc += s[j] * qkv[(seq * L + j) * 3 * d + 2 * d + h * dh + c];
+          out[o + c] = acc / sum;
+        }
+      }
+    }
+  }
+  return out;
+}
 
 interface LnRef extends Rows { eps: number; mod: ModLayout }
 

@@ -77,9 +77,12 @@ describe('brick_qkv (LayerNorm + modulate + qkv linear)', () => {
     it(name(r), () => checkQkv(10 + i, r));
   }
   it('rows with a large mean (x ≈ 100 ± 1): the two-pass statistics', () => checkQkv(99, ROWS[0], 100));
+  it('uses the eps it is given (model.json layernorm_eps)', () =>
+    // Rows of U(−1, 1) have variance ≈ 1/3: eps 0.1 changes x̂ by ~15%, far outside the tolerance.
+    checkQkv(98, ROWS[2], 0, 0.1));
 });
 
-async function checkQkv(seed: number, r: Rows, offset = 0) {
+async function checkQkv(seed: number, r: Rows, offset = 0, eps = 1e-6) {
   const device = await getTestDevice();
   const rand = rng(seed);
   const { d } = r, n = r.images * r.rowsPerImage, m = blockMods(d);
@@ -89,8 +92,8 @@ async function checkQkv(seed: number, r: Rows, offset = 0) {
   const bufs = io(device, { tokens, mods, pack: data, scratchA: n * d, scratchB: n * 3 * d });
   const mod = { stride: m.stride, shift: m.shift, scale: m.scale };
   await runChecked(device, 'brick_qkv', () => [prepareBrickQkv(device, {
-    label: 'test.qkv', io: bufs, n, d, rowsPerImage: r.rowsPerImage, eps: 1e-6, mod, qkv: lin(at, 0) })]);
-  const ref = brickQkvRef(tokens, mods, w, b, { n, d, rowsPerImage: r.rowsPerImage, eps: 1e-6, mod });
+    label: 'test.qkv', io: bufs, n, d, rowsPerImage: r.rowsPerImage, eps, mod, qkv: lin(at, 0) })]);
+  const ref = brickQkvRef(tokens, mods, w, b, { n, d, rowsPerImage: r.rowsPerImage, eps, mod });
   expectClose(await download(device, bufs.scratchB, n * 3 * d), ref, TOL, `qkv ${name(r)}`);
 }
 
@@ -100,6 +103,8 @@ describe('brick_attn (region attention + proj + gated residual)', () => {
     checkAttn(26, { images: 1, rowsPerImage: 256, d: 128, heads: 2, seqLen: 256 }));
   it('peaked scores (|q|, |k| up to 4): the online softmax rescales without overflow', () =>
     checkAttn(27, { images: 2, rowsPerImage: 64, d: 32, heads: 1, seqLen: 32 }, 4));
+  it('1024-row regions (a 64×64 whole-canvas brick of patch 2)', () =>
+    checkAttn(28, { images: 1, rowsPerImage: 1024, d: 16, heads: 1, seqLen: 1024 }));
 });
 
 async function checkAttn(seed: number, r: Rows, range = 1) {
