@@ -408,8 +408,9 @@ fn brick_embed(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   }
 }
 
-// LN(TOK)·(1 + scale1) + shift1 → SA; the qkv linear of the tile's rows → SB [Ntok, 3d].
-fn qkv_stage(t: Tile, lid: u32) {
+// LN(TOK)·(1 + scale) + shift → SA; then the first linear (m_a columns, weight w_a, bias b_a) of the
+// tile's rows → SB, through GELU for the MLP's first layer, as is for qkv [Ntok, 3d].
+fn ln_linear(t: Tile, lid: u32, gelu: bool) {
   ln_to_sa(t, lid);
   let m4 = P.m_a / 4u;
   for (var item = lid; item < (P.m_a + 7u) / 8u; item += WG) {
@@ -419,8 +420,12 @@ fn qkv_stage(t: Tile, lid: u32) {
     for (var i = 0u; i <= t.last - t.first; i++) {
       let v = acc_row(a, i);
       let o = (t.first + i) * m4 + col0 / 4u;
-      SB[o] = v[0] + WP[b4];
-      if (col0 + 4u < P.m_a) { SB[o + 1u] = v[1] + WP[b4 + 1u]; }
+      let lo = v[0] + WP[b4];
+      SB[o] = select(lo, gelu_tanh(lo), gelu);
+      if (col0 + 4u < P.m_a) {
+        let hi = v[1] + WP[b4 + 1u];
+        SB[o + 1u] = select(hi, gelu_tanh(hi), gelu);
+      }
     }
   }
 }
@@ -443,7 +448,7 @@ fn attn_stage(t: Tile, lid: u32) {
 fn brick_qkv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let tile_index = workgroup_index(wid, P.grid_x);
   if (tile_index >= P.total_tiles) { return; }
-  qkv_stage(tile_of(tile_index), lid);
+  ln_linear(tile_of(tile_index), lid, false);
 }
 
 @compute @workgroup_size(WG)
@@ -460,7 +465,7 @@ fn brick_qkv_attn(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_i
   let tile_index = workgroup_index(wid, P.grid_x);
   if (tile_index >= P.total_tiles) { return; }
   let t = tile_of(tile_index);
-  qkv_stage(t, lid);
+  ln_linear(t, lid, false);
   storageBarrier();
   attn_stage(t, lid);
 }
@@ -470,23 +475,11 @@ fn brick_mlp(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index)
   let tile_index = workgroup_index(wid, P.grid_x);
   if (tile_index >= P.total_tiles) { return; }
   let t = tile_of(tile_index);
-  ln_to_sa(t, lid);
-  let m4 = P.m_a / 4u;
-  for (var item = lid; item < (P.m_a + 7u) / 8u; item += WG) {
-    let col0 = item * 8u;
-    let a = sa_tile(t, col0, P.m_a, P.d / 4u, P.w_a / 4u);
-    let b4 = P.b_a / 4u + col0 / 4u;
-    for (var i = 0u; i <= t.last - t.first; i++) {
-      let v = acc_row(a, i);
-      let o = (t.first + i) * m4 + col0 / 4u;
-      SB[o] = gelu_tanh(v[0] + WP[b4]);
-      if (col0 + 4u < P.m_a) { SB[o + 1u] = gelu_tanh(v[1] + WP[b4 + 1u]); }
-    }
-  }
+  ln_linear(t, lid, true);
   storageBarrier();
   for (var item = lid; item < (P.d + 7u) / 8u; item += WG) {
     let col0 = item * 8u;
-    gated_residual(t, sb_tile(t, col0, P.d, m4, P.w_b / 4u), col0, P.b_b / 4u);
+    gated_residual(t, sb_tile(t, col0, P.d, P.m_a / 4u, P.w_b / 4u), col0, P.b_b / 4u);
   }
 }
 

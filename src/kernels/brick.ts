@@ -38,6 +38,12 @@ export interface ModLayout {
   gate?: number;
 }
 
+/** A linear's weight [out, in] and bias in the pack (float offsets, multiples of 4). */
+export interface PackedLinear {
+  weight: number;
+  bias: number;
+}
+
 interface Rows { n: number; d: number; rowsPerImage: number }
 
 /** Uniform slots of Params in shaders/brick.wgsl. */
@@ -91,7 +97,7 @@ function brickOp(device: GPUDevice, kernel: Kernel, label: string, io: BrickIO, 
   if (o.eps !== undefined) {
     assertShape(o.eps > 0 && Number.isFinite(o.eps), label, `eps ${o.eps} must be a positive number`);
     constants.EPS = o.eps;
-  } else constants.EPS = 1; // unused by this entry point, but the override has no default
+  }
   if (o.dh !== undefined) constants.DH = o.dh;
   return createOp(device, {
     key: brickKey(kernel, o), label, shader: 'brick', code, entryPoint: `brick_${kernel}`, constants,
@@ -111,7 +117,7 @@ export interface BrickEmbedParams extends Tiling {
   xImages?: number; // images in x; network image b reads x image b mod xImages (default batch)
   cinOffset: number;
   cinStride: number;
-  fc1: PackedLinear; // patch.0 [d, Cin·p²]
+  fc1: PackedLinear; // patch.0 [d, Cin·p²] (its rows are read a float at a time: the weight may sit anywhere)
   fc2: PackedLinear; // patch.2 [d, d]
   pos: number; // positional table [T, d]
 }
@@ -168,12 +174,6 @@ export interface BrickRowsParams extends Rows {
   label: string;
   io: BrickIO;
   mod: ModLayout;
-}
-
-/** A linear's weight [out, in] and bias in the pack (float offsets). */
-export interface PackedLinear {
-  weight: number;
-  bias: number;
 }
 
 export interface BrickQkvParams extends BrickRowsParams {
