@@ -5,7 +5,7 @@ import { brickInputChannels, tokensPerRegion } from '../model/arch.ts';
 import type { BrickSpec } from '../model/format.ts';
 import {
   patchStride, prepareBrickAttn, prepareBrickEmbed, prepareBrickFinal, prepareBrickMlp, prepareBrickQkv,
-  prepareBrickQkvAttn, regionsFitTiles, setBrickShift, type BrickIO,
+  prepareBrickQkvAttn, regionsFitTiles, setBrickShift, type BrickIO, type PackedLinear,
 } from '../kernels/brick.ts';
 import { encodeOp, type KernelOp } from '../kernels/op.ts';
 import { tokenCount, type PrevMode } from '../kernels/patch.ts';
@@ -68,13 +68,14 @@ export class PreparedBrick {
     const name = `bricks.${k}`;
     const n = tokenCount(this.tiling());
     const rows = { n, d, rowsPerImage: n / c.batch }, stride = mods.stride;
-    const lin = (prefix: string) => ({ weight: w.offset(`${prefix}.weight`), bias: w.offset(`${prefix}.bias`) });
     const T = tokensPerRegion(spec);
     for (let j = 0; j < spec.depth; j++) {
       const b = `${name}.blocks.${j}`;
       const io = this.io(b, buf.outputs[k]);
       const at = mods.blocks[j]; // shift1, scale1, gate1, shift2, scale2, gate2
-      const attn = { io, ...rows, eps, heads, seqLen: T, qkv: lin(`${b}.attn.qkv`), proj: lin(`${b}.attn.proj`) };
+      const attn = {
+        io, ...rows, eps, heads, seqLen: T, qkv: this.linear(`${b}.attn.qkv`), proj: this.linear(`${b}.attn.proj`),
+      };
       const mod = { stride, shift: at, scale: at + d, gate: at + 2 * d };
       this.body.push(
         ...(regionsFitTiles(T)
@@ -83,13 +84,18 @@ export class PreparedBrick {
             prepareBrickAttn(device, { ...attn, label: `${b}.attn`, mod })]),
         prepareBrickMlp(device, { label: `${b}.mlp`, io, ...rows, eps, hidden: mlpRatio * d,
           mod: { stride, shift: at + 3 * d, scale: at + 4 * d, gate: at + 5 * d },
-          fc1: lin(`${b}.mlp.0`), fc2: lin(`${b}.mlp.2`) }),
+          fc1: this.linear(`${b}.mlp.0`), fc2: this.linear(`${b}.mlp.2`) }),
       );
     }
     this.final = prepareBrickFinal(device, {
       label: `${name}.final`, io: this.io(`${name}.final`, buf.outputs[k]), ...this.tiling(), d, eps,
-      mod: { stride, shift: mods.final, scale: mods.final + d }, linear: lin(`${name}.final.linear`),
+      mod: { stride, shift: mods.final, scale: mods.final + d }, linear: this.linear(`${name}.final.linear`),
     });
+  }
+
+  /** Where the weight and bias of linear `prefix` are in its pack. */
+  private linear(prefix: string): PackedLinear {
+    return { weight: this.w.offset(`${prefix}.weight`), bias: this.w.offset(`${prefix}.bias`) };
   }
 
   private tiling() {
@@ -112,13 +118,12 @@ export class PreparedBrick {
     if (!op) {
       const { k, w, buf, c } = this;
       const name = `bricks.${k}`;
-      const lin = (t: string) => ({ weight: w.offset(`${name}.${t}.weight`), bias: w.offset(`${name}.${t}.bias`) });
       op = prepareBrickEmbed(this.device, {
         label: `${name}.patch${typeof prev === 'number' ? `<${prev}` : `:${prev}`}`, ...this.tiling(), d: this.d,
         io: this.io(`${name}.patch`, typeof prev === 'number' ? buf.outputs[prev] : buf.outputs[k]),
         prev: typeof prev === 'number' ? 'read' : prev, xImages: c.xImages,
         cinOffset: EDM_COEF.cIn, cinStride: EDM_COEF.stride,
-        fc1: lin('patch.0'), fc2: lin('patch.2'), pos: w.offset(`${name}.pos`),
+        fc1: this.linear(`${name}.patch.0`), fc2: this.linear(`${name}.patch.2`), pos: w.offset(`${name}.pos`),
       });
       this.applyShift(op);
       this.embeds.set(prev, op);
