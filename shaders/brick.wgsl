@@ -1,4 +1,5 @@
-// Fused brick kernels: one brick of depth N in 2 + 3·N dispatches (docs/model-spec.md for the math).
+// Fused brick kernels: one brick of depth N in 2 + 3·N dispatches, 2 + 2·N for regions of at most
+// 16 tokens (docs/model-spec.md for the math).
 //   brick_embed  gather the patches → SA; Linear(Cin·p², d) + GELU → SB; Linear(d, d) + b + pos → TOK
 //   brick_qkv    LN(TOK)·(1 + scale1) + shift1 → SA; qkv linear → SB [Ntok, 3d]
 //   brick_attn   region attention over SB → SA [Ntok, d]; proj linear → TOK += gate1 ⊙ …
@@ -22,7 +23,8 @@
 // v1 (this file): per block, layernorm + qkv + attention + proj + layernorm + mlp.0 + mlp.2 of the
 // unfused kernels (7 dispatches) become 3, or 2 for small regions; per brick, gather + 2 linears
 // (embed) and layernorm + linear + fold (final) become 1 each. lego-s at 32×32: 109 → 36 dispatches
-// per evaluation, 0.7× the SwiftShader time (docs/bench-quick.md).
+// per evaluation, 0.7× the SwiftShader time (docs/bench-quick.md). SwiftShader time per dispatch:
+// bench/kernels.ts (docs/bench-kernels.json, engineOps).
 
 struct Params {
   n: u32,               // token rows Ntok
@@ -198,7 +200,8 @@ fn put(ob: vec4u, c: u32, o: mat4x4f, inv: vec4f, valid: vec4<bool>) {
 // softmax(q·Kᵀ/√dh)·V for head `head` of the 4 query rows from `first` (rows past `last` repeat
 // `last` and are not stored), over the T rows of each query's region in SB (qkv rows [q | k | v]),
 // into SA. The 4 queries share every key and value load (4× fewer storage loads than a query per
-// thread, which is what SwiftShader pays for): scores, running max m, sum l and the rescaling are
+// thread, which is what SwiftShader pays for: 2.4× less time for brick 3's attention of lego-s
+// than with a query per thread): scores, running max m, sum l and the rescaling are
 // vec4s over the queries, and k·Q is a vec4 × mat4 product. Online softmax in one pass over the
 // keys. Rows of one group may lie in two regions (T not a multiple of 4): the keys run from the
 // first query's region to the last one's, each query masking the keys outside its own.

@@ -7,6 +7,7 @@
 //   v2 linear_v2_vec4    4×4 register tile per thread, vec4 loads along K, W as mat4  0.87 / 1.13  (7.6–8.2×)
 //   v2 linear_v2_scalar  the same tile with scalar loads, for K % 4 ≠ 0
 //   v3 linear_v3_vec4    16×8 register tile, vec4 loads                               1.46 / 1.92  (12.7–13.9×)
+// (rerun on a quieter machine, 2026-11-29: v1 0.21 / 0.22, v2 1.63 / 2.09, v3 3.73 / 3.48 GFLOP/s)
 // v3 is the one used, and v2 below 16 rows (src/kernels/linear.ts).
 // On SwiftShader every storage load is a per-lane, bounds-checked gather (a branch per lane), so
 // loads per FMA decide: the tile trades 1/TM + 1/TN loads per FMA against register spills. Tile
