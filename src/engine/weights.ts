@@ -21,10 +21,11 @@ export function adalnLayout(a: Pick<Architecture, 'd' | 'bricks'>): {
   stride: number; blocks: number[][]; final: number[];
 } {
   let at = 0;
+  const take = (n: number) => (at += n) - n; // the next n columns' first
   const blocks: number[][] = [], final: number[] = [];
   a.bricks.forEach((b) => {
-    blocks.push(Array.from({ length: b.depth }, () => (at += 6 * a.d) - 6 * a.d));
-    final.push((at += 2 * a.d) - 2 * a.d);
+    blocks.push(Array.from({ length: b.depth }, () => take(6 * a.d)));
+    final.push(take(2 * a.d));
   });
   return { stride: at, blocks, final };
 }
