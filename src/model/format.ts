@@ -17,7 +17,7 @@ export interface Architecture {
   label_dim: number; // L = categories + styles + words
   bricks: BrickSpec[];
   gelu: 'tanh';
-  layernorm_eps: number; // the engine's LayerNorm uses it (an override constant of shaders/layernorm.wgsl)
+  layernorm_eps: number; // the engine's LayerNorm uses it (an override constant of shaders/brick.wgsl)
 }
 
 export interface LabelSpec {

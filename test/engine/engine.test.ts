@@ -49,7 +49,7 @@ describe('LegoEngine', () => {
     expect(maxAbsDiff(all.raw, skipped.raw)).toBeGreaterThan(1e-3);
     expect(maxAbsDiff(all.raw, off.raw)).toBeGreaterThan(1e-3);
     expect(skipped.dispatches).toBeLessThan(all.dispatches);
-    expect(off.dispatches).toBeLessThan(skipped.dispatches);
+    expect(off.dispatches).toBeLessThan(all.dispatches);
   });
 
   it('applies a schedule changed during a run from the next evaluation', async () => {
