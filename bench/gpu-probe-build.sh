@@ -4,6 +4,7 @@
 #                               its debug info (the dynamic symbols addons need stay), xz -9e
 #   .gpu/probe/cli.mjs          src/cli/generate.ts bundled by esbuild (shaders inlined as text;
 #                               `webgpu` and `onnxruntime-web` left external: --engine cpu is unavailable)
+#   .gpu/probe/kernels.mjs      bench/kernels.ts bundled the same way (its --ops table: GPU time of each dispatch)
 #   .gpu/probe/node_modules/webgpu/  package.json, index.js, LICENSE.md, dist/linux-x64/dawn.node.xz
 #   .gl/*.deb                   Debian's Vulkan loader and glvnd GL/EGL libraries (NVIDIA's ICD needs them)
 # Both folders are git-ignored (.git/info/exclude) and must stay under 30 MB together.
@@ -25,12 +26,14 @@ strip "$TMP/package/bin/node"
 "$TMP/package/bin/node" --version
 xz -9e -T1 -c "$TMP/package/bin/node" >"$P/node.xz"
 
-# 2. The CLI. esbuild drops the `?raw` suffix when resolving, and --loader makes .wgsl a text import;
-#    the banner gives bundled CommonJS (pngjs) a `require`.
-node_modules/.bin/esbuild src/cli/generate.ts --bundle --platform=node --format=esm --target=node20 \
-  --loader:.wgsl=text --external:webgpu --external:onnxruntime-web --log-level=warning \
-  --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
-  --outfile="$P/cli.mjs"
+# 2. The CLI and the kernel bench. esbuild drops the `?raw` suffix when resolving, and --loader makes .wgsl
+#    a text import; the banner gives bundled CommonJS (pngjs) a `require`.
+for entry in src/cli/generate.ts:cli bench/kernels.ts:kernels; do
+  node_modules/.bin/esbuild "${entry%%:*}" --bundle --platform=node --format=esm --target=node20 \
+    --loader:.wgsl=text --external:webgpu --external:onnxruntime-web --log-level=warning \
+    --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
+    --outfile="$P/${entry##*:}.mjs"
+done
 
 # 3. The webgpu package, minus the other platforms; its index.js needs only Node built-ins and dawn.node.
 W=node_modules/webgpu

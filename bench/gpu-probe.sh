@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Times the WebGPU CLI (src/cli/generate.ts, --engine webgpu) on a borrowed GPU machine that has no
-# Node.js and no internet. It runs the bundle from .gpu/probe (Node, cli.mjs, webgpu + dawn.node) and the
+# Node.js and no internet, then the GPU time of every dispatch of one evaluation (bench/kernels.ts --ops:
+# per op, per brick, ms per dispatch). It runs the bundle from .gpu/probe (Node, cli.mjs, kernels.mjs,
+# webgpu + dawn.node) and the
 # Vulkan/glvnd debs from .gl, both git-ignored: build them here first with `bash bench/gpu-probe-build.sh`
 # (which lists what goes in them). Then, on the GPU machine, from the repo root (as root):
 #   bash bench/gpu-probe.sh [MODEL_DIR]        # default public/models/lego-emoji-32
 # Env: OUT=dir   write at most 2 PNGs there (32×32 batch 8, 64×64 batch 1); the rest goes to stdout.
 #      PROBE_LOCAL=1   skip unpacking .gl into / (for testing here; set VK_ICD_FILENAMES to SwiftShader).
-#      QUICK=1   only the warm-up and one short 32×32 run (SwiftShader is slow).
+#      QUICK=1   only the warm-up, one short 32×32 run and the 32×32 dispatch table (SwiftShader is slow).
 #      PROBE_SRC=dir (default .gpu/probe), PROBE_DIR=dir (where it is unpacked, default /tmp/gpu-probe).
 # Each node run is capped at 120 s; any failure prints why and the exit status is non-zero.
 set -u
@@ -17,7 +19,7 @@ W=${PROBE_DIR:-/tmp/gpu-probe}
 die() { echo "gpu-probe: FAILED: $*"; exit 1; }
 
 [[ -f $MODEL/model.json ]] || die "no model at $MODEL (model.json missing)"
-[[ -f $SRC/node.xz && -f $SRC/cli.mjs && -f $SRC/node_modules/webgpu/dist/linux-x64/dawn.node.xz ]] ||
+[[ -f $SRC/node.xz && -f $SRC/cli.mjs && -f $SRC/kernels.mjs && -f $SRC/node_modules/webgpu/dist/linux-x64/dawn.node.xz ]] ||
   die "bundle incomplete in $SRC: run bench/gpu-probe-build.sh where npm works"
 
 # 1. Vulkan loader + glvnd into / (the NVIDIA ICD dlopens libGLX_nvidia, which needs libglvnd).
@@ -40,7 +42,7 @@ command -v nvidia-smi >/dev/null && timeout 20 nvidia-smi --query-gpu=name,drive
 
 # 2. Unpack Node and dawn.node beside a copy of the bundle (so `webgpu` resolves from $W/node_modules).
 rm -rf "$W" && mkdir -p "$W" || die "cannot create $W"
-cp -r "$SRC/cli.mjs" "$SRC/node_modules" "$W/" || die "copy $SRC to $W"
+cp -r "$SRC/cli.mjs" "$SRC/kernels.mjs" "$SRC/node_modules" "$W/" || die "copy $SRC to $W"
 unxz_to() { # xz may be missing from the image; Python's lzma is the fallback
   if command -v xz >/dev/null; then xz -dc "$1" >"$2"
   else python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$1" "$2"; fi
@@ -115,5 +117,13 @@ else
     gen "heun18-64-b1$tag" "$png" --size 64x64 --sampler heun --steps 18 --batch 1 "${b[@]}"
   done
 fi
-((fails == 0)) || die "$fails generation(s) failed"
+# 5. GPU time of each dispatch of one guided evaluation (timestamps around each op in its own pass), per brick
+#    and per dispatch: what fusing kernels bought and which kernel to tune next.
+cases=32x32x1,32x32x8,64x64x1
+[[ ${QUICK:-0} == 1 ]] && cases=32x32x1
+echo "--- dispatch times: kernels.mjs --ops --cases $cases"
+BENCH_ROUNDS=${BENCH_ROUNDS:-5} timeout -k 5 120 "$NODE" "$W/kernels.mjs" --ops --model "$MODEL" --cases "$cases" 2>&1
+rc=$?
+if ((rc != 0)); then fails=$((fails + 1)); echo "gpu-probe: FAILED: the dispatch table (exit $rc)"; fi
+((fails == 0)) || die "$fails run(s) failed"
 echo "gpu-probe: ok"

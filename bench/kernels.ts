@@ -1,19 +1,30 @@
-// npm run bench:kernels — GFLOP/s of the linear kernel versions on the shapes a 32×32 model uses.
-// Checks every version against the naive one first, then times them (llm.c style).
+// npm run bench:kernels — GFLOP/s of the linear kernel versions on the shapes a 32×32 model uses
+// (checks every version against the naive one first, then times them, llm.c style), and the time of
+// every dispatch of one evaluation of the shipped model (bench/ops.ts). Writes docs/bench-kernels.json.
+//   --quick              one linear shape and no dispatch table; nothing written to docs/
+//   --ops                the dispatch table only, printed (bench/gpu-probe.sh runs this on a GPU machine)
+//   --model DIR          model for the dispatch table (default public/models/lego-emoji-32)
+//   --cases LIST         canvases × images, e.g. 32x32x1,32x32x8 (default 32x32x1)
 // Runs in Node through Dawn; on a machine without a GPU that is SwiftShader on the CPU.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 import { acquireNodeDevice } from '../src/gpu/node';
 import { createStorageBuffer, readFloat32 } from '../src/gpu/buffers';
 import { prepareLinear, type LinearVersion } from '../src/kernels/linear';
 import { runOps, type KernelOp } from '../src/kernels/op';
 import { allClose } from '../tools/close';
 import { randArray, rng } from '../tools/random';
+import { timeEngineOps, type OpsCase } from './ops';
 
 const SHAPES: [number, number, number][] = [[4096, 192, 576], [4096, 192, 768], [4096, 192, 192], [4096, 768, 192]];
 const VERSIONS: LinearVersion[] = ['v1_naive', 'v2', 'v3'];
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const quick = process.argv.includes('--quick'); // one shape, for smoke runs
+const { values: args } = parseArgs({ options: {
+  quick: { type: 'boolean' }, ops: { type: 'boolean' },
+  model: { type: 'string', default: 'public/models/lego-emoji-32' }, cases: { type: 'string', default: '32x32x1' },
+} });
+const quick = Boolean(args.quick);
 
 async function timeOnce(device: GPUDevice, op: KernelOp): Promise<number> {
   const t0 = performance.now();
@@ -26,7 +37,7 @@ async function main() {
   const { device } = ctx;
   const rows: Record<string, string | number>[] = [];
   const results = [];
-  for (const [n, k, m] of quick ? SHAPES.slice(0, 1) : SHAPES) {
+  for (const [n, k, m] of args.ops ? [] : quick ? SHAPES.slice(0, 1) : SHAPES) {
     const rand = rng(n + k + m);
     const x = createStorageBuffer(device, 'bench.x', randArray(rand, n * k));
     const w = createStorageBuffer(device, 'bench.w', randArray(rand, m * k, -0.1, 0.1));
@@ -64,12 +75,31 @@ async function main() {
     for (const buf of [x, w, b, ...ys]) buf.destroy();
   }
   console.log(`adapter: ${ctx.adapterName}${ctx.isFallback ? ' (software)' : ''}; ${os.cpus().length} CPUs`);
-  console.table(rows);
+  if (rows.length) console.table(rows);
+  let ops: OpsCase[] = [];
+  if (!quick) {
+    const cases = args.cases!.split(',').map((c) => {
+      const m = /^(\d+)x(\d+)x(\d+)$/.exec(c.trim());
+      if (!m) throw new Error(`--cases "${c}": expected WIDTHxHEIGHTxIMAGES, e.g. 32x32x1`);
+      return { width: Number(m[1]), height: Number(m[2]), batch: Number(m[3]) };
+    });
+    ops = await timeEngineOps(ctx, args.model!, cases, ROUNDS);
+    for (const c of ops) {
+      console.log(`\n${c.canvas}, ${c.images} guided image(s) (network batch ${c.networkBatch}); ${c.method}:`);
+      console.table(c.ops.map((o) => ({ op: o.label, kernel: o.key, ms: +o.ms.toFixed(3), 'GFLOP/s': +o.gflops.toFixed(2) })));
+      const total = c.groups.reduce((s, g) => s + g.ms, 0), n = c.groups.reduce((s, g) => s + g.dispatches, 0);
+      for (const g of [...c.groups, { group: 'total', dispatches: n, ms: total }]) {
+        console.log(`  ${g.group.padEnd(13)} ${String(g.dispatches).padStart(3)} dispatches  ${g.ms.toFixed(3)} ms` +
+          `  ${(g.ms / g.dispatches).toFixed(3)} ms per dispatch`);
+      }
+    }
+  }
+  if (args.ops) return device.destroy();
   const json = `${JSON.stringify({
     date: new Date().toISOString(), adapter: ctx.adapterName, fallback: ctx.isFallback,
     cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version,
-    note: `wall time of one dispatch (best of ${ROUNDS} interleaved rounds), including submit and completion wait`,
-    results,
+    note: `linear: wall time of one dispatch (best of ${ROUNDS} interleaved rounds), including submit and completion wait`,
+    results, engineOps: ops,
   }, null, 2)}\n`;
   mkdirSync('bench/out', { recursive: true });
   writeFileSync(`bench/out/kernels-${Date.now()}.json`, json);

@@ -1,4 +1,5 @@
-// Linear / matmul family: Y[N,M] = X[N,K]·W[M,K]ᵀ + b[M], with fused epilogues.
+// Linear / matmul family: Y[N,M] = X[N,K]·W[M,K]ᵀ + b[M] (the adaLN linear of every brick; the
+// brick's own linears are fused into shaders/brick.wgsl, on shaders/tile.wgsl's tile of v3).
 //
 // Versions, measured by `npm run bench:kernels` (SwiftShader/Subzero on 2 AMD EPYC cores shared
 // with a PyTorch run; GFLOP/s on 4096×192→576 / 4096×768→192; docs/bench-kernels.json):
@@ -6,7 +7,8 @@
 //   v2 linear_v2_vec4    4×4 register tile per thread, vec4 loads along K, W as mat4  0.87 / 1.13  (7.6–8.2×)
 //   v2 linear_v2_scalar  the same tile with scalar loads, for K % 4 ≠ 0
 //   v3 linear_v3_vec4    16×8 register tile, vec4 loads                               1.46 / 1.92  (12.7–13.9×)
-// v3 is the one used.
+// (rerun on a quieter machine, 2026-11-29: v1 0.21 / 0.22, v2 1.63 / 2.09, v3 3.73 / 3.48 GFLOP/s)
+// v3 is the one used, and v2 below 16 rows (src/kernels/linear.ts).
 // On SwiftShader every storage load is a per-lane, bounds-checked gather (a branch per lane), so
 // loads per FMA decide: the tile trades 1/TM + 1/TN loads per FMA against register spills. Tile
 // sweep on 4096×192→576: 4×4 1.0, 8×8 1.3, 16×4 1.3, 8×16 1.2–1.7, 16×8 1.7, 16×16 1.6–2.2
@@ -16,26 +18,14 @@
 // Layouts: X row-major [N, K]; W row-major [M, K] (PyTorch Linear); b [M]; Y row-major [N, M].
 // Edge tiles: row and column indices are clamped to N−1 / M−1 for loads (so every load is in
 // range) and only in-range outputs are stored. The vec4 entry point needs K % 4 == 0.
-//
-// Epilogues (override EPILOGUE), with v = X·Wᵀ + b:
-//   0 none       Y = v
-//   1 gelu       Y = gelu_tanh(v)
-//   2 residual   Y += AUX[aux_offset + img·aux_stride + col] · v,  img = row / rows_per_image
-//   3 posadd     Y = v + AUX[(row mod pos_rows)·M + col]          (AUX = positional table [T, M])
-//   4 add        Y += v
 
 struct Params {
   n: u32,
   k: u32,
   m: u32,
-  rows_per_image: u32,
-  aux_offset: u32,
-  aux_stride: u32,
-  pos_rows: u32,
   _pad: u32,
 }
 
-override EPILOGUE: u32 = 0u;
 override WG_X: u32 = 8u; // threads per workgroup along M
 override WG_Y: u32 = 8u; // threads per workgroup along N
 
@@ -46,25 +36,9 @@ override WG_Y: u32 = 8u; // threads per workgroup along N
 @group(0) @binding(2) var<storage, read> W4: array<vec4f>;
 @group(0) @binding(3) var<storage, read> B: array<f32>;
 @group(0) @binding(4) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(5) var<storage, read> AUX: array<f32>;
-
-fn gelu_tanh(x: f32) -> f32 {
-  // tanh saturates to ±1 in f32 beyond |u| ≈ 9; clamping avoids exp overflow in some tanh's.
-  let u = clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), -15.0, 15.0);
-  return 0.5 * x * (1.0 + tanh(u));
-}
 
 fn store(row: u32, col: u32, acc: f32) {
-  var v = acc + B[col];
-  let idx = row * P.m + col;
-  switch EPILOGUE {
-    case 1u: { v = gelu_tanh(v); }
-    case 2u: { v = Y[idx] + AUX[P.aux_offset + (row / P.rows_per_image) * P.aux_stride + col] * v; }
-    case 3u: { v = v + AUX[(row % P.pos_rows) * P.m + col]; }
-    case 4u: { v = Y[idx] + v; }
-    default: {}
-  }
-  Y[idx] = v;
+  Y[row * P.m + col] = acc + B[col];
 }
 
 fn store_tile(row0: u32, col0: u32, a0: vec4f, a1: vec4f, a2: vec4f, a3: vec4f) {

@@ -10,6 +10,8 @@
     /usr/bin/python3 -m train.eval ablations --runs-dir runs-abl --runs pg lego-s  # runs at equal CPU time
     /usr/bin/python3 -m train.eval size64 --model M64 --base M32  # a 64×64 model beside its base, 32 and 64
     /usr/bin/python3 -m train.eval skip --size 64 --model M64     # the skip curve of the 64×64 brick
+    /usr/bin/python3 -m train.eval edit        # held-out emoji restyled into the other styles (docs/eval/edit.md)
+    /usr/bin/python3 -m train.eval repaint     # RePaint's resampling against the plain sampler (docs/eval/edit.md)
 
 Samples come from the PyTorch reference (the engine matches it, see test/engine); all settings
 of one command share the same noise, so their differences are the settings'. Results go to
@@ -30,7 +32,7 @@ from train.dataset import EmojiData, ROOT
 from train.export import load, load_ema
 from train.images import save_grid
 from train.judge import accuracy, features, frechet, held_out_mask, images, load_judge
-from train.lego import ROLLED, sample
+from train.lego import ROLLED, edit_steps, edm_sigmas, sample
 
 OUT = ROOT / "docs" / "eval"
 PROMPTS = {"cat": "Animals & Nature", "dog": "Animals & Nature", "pizza": "Food & Drink",
@@ -508,10 +510,229 @@ def grid(a, data, judged):
     print(info)
 
 
+EDIT_STRENGTHS = [0.4, 0.5, 0.6, 0.8]
+REPAINT_IMAGES = 48
+HAND_WRITTEN = "## What the grids look like"  # docs/eval/edit.md keeps this section (by hand) on a rerun
+
+
+def held_out_emoji(data, n, min_styles=8):
+    """n held-out emoji identities (never trained on) drawn in ≥ min_styles styles, spread over the
+    categories: [(name, {style: dataset row})]."""
+    names = data.info["names"]
+    by_name = {}
+    for r in np.flatnonzero(data.held):
+        by_name.setdefault(names[r], {})[int(data.style[r])] = int(r)
+    ok = sorted((nm for nm, s in by_name.items() if len(s) >= min_styles),
+                key=lambda nm: (int(data.cat[next(iter(by_name[nm].values()))]), nm))
+    return [(ok[int(i)], by_name[ok[int(i)]]) for i in np.linspace(0, len(ok) - 1, min(n, len(ok)))]
+
+
+class StyleScore:
+    """The style judge (train/judge.py, target "style") and its features of every real training image."""
+
+    def __init__(self, data):
+        self.judge, self.accuracy = load_judge(data, "style")
+        rows = data.train_rows
+        feats = features(self.judge, images(data, rows))
+        self.real = [feats[torch.from_numpy(data.style[rows] == s)] for s in range(data.n_style)]
+
+    def distance(self, x, styles):
+        """Style distance: L2 in the style judge's features from each image to the nearest real training
+        image of its style in `styles`."""
+        f = features(self.judge, x.clamp(-1, 1))
+        return torch.stack([torch.cdist(f[i:i + 1], self.real[int(s)]).min() for i, s in enumerate(styles)])
+
+
+def sample_batched(model, noise, y, a, start, batch=128, **kw):
+    """Final samples of `sample` over batches of noise, labels and start images (steps, cfg from the args)."""
+    kw = {"steps": a.steps, "cfg_scale": a.cfg, **kw}
+    return torch.cat([sample(model, noise[i:i + batch], y[i:i + batch], start=start[i:i + batch], **kw)[-1]
+                      for i in range(0, len(noise), batch)])
+
+
+def restyle(a, model, data, judged, style):
+    """Held-out emoji, each from one source style (cycling) into every other style, at EDIT_STRENGTHS,
+    labelled with its category and the target style (what the pickers give)."""
+    emoji = held_out_emoji(data, a.edit_emoji)
+    pairs = []  # (emoji index, source row, target style)
+    for j, (_, rows) in enumerate(emoji):
+        source = sorted(rows)[j % len(rows)]
+        pairs += [(j, rows[source], t) for t in range(data.n_style) if t != source]
+    src_rows = np.array([p[1] for p in pairs])
+    src, cats = images(data, src_rows), torch.from_numpy(data.cat[src_rows])
+    target = torch.tensor([p[2] for p in pairs])
+    y = category_labels(data, cats)
+    y[torch.arange(len(pairs)), data.n_cat + target] = 1
+    noise = torch.randn(len(pairs), 3, 32, 32, generator=torch.Generator().manual_seed(a.seed))
+    # the target set's own drawing of the same emoji, where the set has it (held out too)
+    truth = [emoji[j][1].get(t) for j, _, t in pairs]
+    has = torch.tensor([r is not None for r in truth])
+    truth_x = images(data, np.array([r for r in truth if r is not None]))
+
+    def scores(x, keep=None):  # keep: which pairs x holds (default all)
+        x, k = x.clamp(-1, 1), slice(None) if keep is None else keep
+        out = {"category_kept": accuracy(judged.judge, x, cats[k]), "style_named": accuracy(style.judge, x, target[k]),
+               "style_distance": float(style.distance(x, target[k]).median())}
+        if keep is None:
+            out["rms_to_target_drawing"] = float(((x[has] - truth_x) ** 2).mean((1, 2, 3)).sqrt().median() * 127.5)
+        return out
+
+    t = edm_sigmas(a.steps)
+    results = [{"setting": "start image (0%)", "steps": 0, "sigma": 0.0, **scores(src)}]
+    outs = {}
+    for s in EDIT_STRENGTHS:
+        t0 = time.time()
+        outs[s] = sample_batched(model, noise, y, a, src, strength=s)
+        k = edit_steps(a.steps, s)
+        results.append({"setting": f"restyled at {s:.0%}", "steps": k, "sigma": float(t[a.steps - k]),
+                        "seconds": time.time() - t0, **scores(outs[s])})
+        print(results[-1], flush=True)
+    results.append({"setting": "the target set's own drawing", "steps": None, "sigma": None,
+                    **scores(truth_x, has), "rms_to_target_drawing": 0.0})
+    return {"emoji": [nm for nm, _ in emoji], "pairs": len(pairs), "with_truth": int(has.sum()), "results": results,
+            "grid": restyle_grid(data, emoji, pairs, outs)}
+
+
+def restyle_grid(data, emoji, pairs, outs, per_grid=6):
+    """docs/eval/edit.png: per emoji, the real drawings in each style (white where a set lacks it), then a row
+    per strength with the restyled image under each target style and the start image under its own."""
+    rows = []
+    for j, (_, drawn) in enumerate(emoji[:per_grid]):
+        real = torch.ones(data.n_style, 3, 32, 32)
+        for st, r in drawn.items():
+            real[st] = images(data, np.array([r]))[0]
+        rows.append(real)
+        for s in EDIT_STRENGTHS:
+            row = torch.ones(data.n_style, 3, 32, 32)
+            for i, (jj, src_row, t) in enumerate(pairs):
+                if jj == j:
+                    row[t] = outs[s][i]
+                    row[int(data.style[src_row])] = images(data, np.array([src_row]))[0]
+            rows.append(row)
+    x = torch.cat(rows)
+    save_grid(x.repeat_interleave(2, 2).repeat_interleave(2, 3), OUT / "edit.png", ncol=data.n_style)
+    return [emoji[j][0] for j in range(min(per_grid, len(emoji)))]
+
+
+def seam(x, mask):
+    """Mean |difference| between neighbouring pixels that straddle the mask's border (0–255 scale)."""
+    x = x.clamp(-1, 1) * 127.5
+    dy = (x[..., 1:, :] - x[..., :-1, :]).abs().mean(1)[:, (mask[1:] != mask[:-1])]
+    dx = (x[..., :, 1:] - x[..., :, :-1]).abs().mean(1)[:, (mask[:, 1:] != mask[:, :-1])]
+    return torch.cat([dy, dx], 1).mean(1)
+
+
+def repaint_study(a, model, data, judged):
+    """RePaint with and without resampling at equal evaluations: the centre 16×16 of held-out emoji redrawn
+    with their full labels; per-image differences from the plain sampler with twice the steps."""
+    rng = np.random.default_rng(a.seed)
+    rows = np.sort(rng.choice(np.flatnonzero(data.held), REPAINT_IMAGES, replace=False))
+    x0, y, cats = images(data, rows), torch.from_numpy(data.labels(rows)), torch.from_numpy(data.cat[rows])
+    mask = torch.zeros(32, 32)
+    mask[8:24, 8:24] = 1
+    noise = torch.randn(len(rows), 3, 32, 32, generator=torch.Generator().manual_seed(a.seed))
+    base = seam(x0, mask)
+    n = a.repaint_steps
+    settings = [(f"{n} steps", n, 1), (f"{n} steps, resampled ×2", n, 2), (f"{2 * n} steps", 2 * n, 1)]
+    per, grid = {}, [x0]
+    for label, steps, jumps in settings:
+        t0 = time.time()
+        x = sample_batched(model, noise, y, a, x0, steps=steps, strength=1, mask=mask, resample=jumps,
+                           generator=torch.Generator().manual_seed(a.seed + 1))
+        x = x.clamp(-1, 1)
+        per[label] = {"evaluations": (2 * steps - 1) * jumps, "seconds": time.time() - t0,
+                      "rms_inside": ((x - x0)[..., mask == 1] ** 2).mean((1, 2)).sqrt() * 127.5,
+                      "excess_seam": seam(x, mask) - base, "category": accuracy(judged.judge, x, cats)}
+        grid.append(x)
+        print(label, {k: float(v.mean()) if torch.is_tensor(v) else v for k, v in per[label].items()}, flush=True)
+    ref = per[settings[-1][0]]  # equal evaluations without resampling
+
+    def stat(v, k):  # mean, and the paired difference from `ref` with its standard error
+        d = v[k] - ref[k]
+        return {"mean": float(v[k].mean()), "diff": float(d.mean()), "se": float(d.std() / math.sqrt(len(d)))}
+
+    results = [{"setting": label, "evaluations": v["evaluations"], "seconds": v["seconds"], "category": v["category"],
+                "rms_inside": stat(v, "rms_inside"), "excess_seam": stat(v, "excess_seam")} for label, v in per.items()]
+    save_grid(torch.stack(grid, 1).flatten(0, 1)[: 8 * len(grid)].repeat_interleave(2, 2).repeat_interleave(2, 3),
+              OUT / "edit_repaint.png", ncol=len(grid))
+    return {"images": len(rows), "mask": "centre 16×16 of 32×32", "steps": n, "reference": settings[-1][0],
+            "real_seam": float(base.mean()), "real_category": accuracy(judged.judge, x0, cats), "results": results}
+
+
+def restyle_md(r, data):
+    rows = [[x["setting"], "—" if x["steps"] is None else str(x["steps"]),
+             "—" if x["sigma"] is None else f"{x['sigma']:.2f}", f"{x['category_kept']:.3f}", f"{x['style_named']:.3f}",
+             f"{x['style_distance']:.2f}", f"{x['rms_to_target_drawing']:.1f}"] for x in r["results"]]
+    note = (f"Model `{r['model']}`; {len(r['emoji'])} held-out emoji (never trained on; emoji that ≥ 8 of the 10 sets "
+            f"draw, spread over the categories; a subsample, to keep the run near 20 CPU minutes), each from one "
+            f"source style (cycling through the styles) into each of the 9 others: {r['pairs']} restyles per strength, "
+            f"labelled with the emoji's category and the target style, Heun {r['steps']} steps, guidance {r['cfg']}, "
+            f"one noise draw per restyle shared by the strengths. Category kept: the category judge (held-out accuracy "
+            f"{r['judge_accuracy']:.3f}) names the emoji's category. Style named: a judge of the same shape trained to "
+            f"name the set (held-out accuracy {r['style_judge_accuracy']:.3f}) names the target style. Style distance: "
+            f"L2 in the style judge's features to the nearest real training image of the target style (median). RMS: "
+            f"pixel distance (0–255) to the target set's own drawing of the same emoji ({r['with_truth']} of the "
+            f"{r['pairs']} have one; median). Grid `edit.png`: {', '.join(r['grid'])}; per emoji the real drawings in "
+            f"the ten styles ({', '.join(data.info['styles'])}; white: the set lacks it), then rows at "
+            f"{', '.join(f'{s:.0%}' for s in EDIT_STRENGTHS)}: each target style's column holds the restyle, the "
+            f"source style's column the start image.")
+    return [note, "", *table(["setting", "steps run", "σ start", "category kept ↑", "style named ↑", "style distance ↓",
+                              "RMS to target drawing ↓"], rows)]
+
+
+def repaint_md(p):
+    fmt = lambda v, ref: f"{v['mean']:.1f}" + ("" if ref else f" ({v['diff']:+.1f} ± {v['se']:.1f})")
+    rows = [[x["setting"], str(x["evaluations"]), fmt(x["rms_inside"], x["setting"] == p["reference"]),
+             fmt(x["excess_seam"], x["setting"] == p["reference"]), f"{x['category']:.3f}"] for x in p["results"]]
+    note = (f"Repaint: the centre 16×16 of {p['images']} held-out 32×32 emoji redrawn (strength 100%) with each "
+            f"emoji's full labels, guidance {p['cfg']}: the plain sampler, RePaint's resampling (each step made twice, "
+            f"going back with fresh noise between), and the plain sampler with twice the steps (the same evaluations "
+            f"as resampling). RMS inside: pixel distance (0–255) of the redrawn square to the original (one coherent "
+            f"fill; lower = more in keeping). Excess seam: mean |Δ| between neighbouring pixels across the square's "
+            f"border, minus the same on the originals ({p['real_seam']:.1f}). In brackets: the mean per-image "
+            f"difference from {p['reference']} ± its standard error. Category: the judge on the result (originals: "
+            f"{p['real_category']:.3f}). Grid `edit_repaint.png`: 8 emoji, a row each: the original, then the three "
+            f"settings in table order.")
+    return [note, "", *table(["setting", "evaluations", "RMS inside ↓", "excess seam ↓", "category ↑"], rows)]
+
+
+def write_edit_md(data):
+    """docs/eval/edit.md from edit.json (restyle) and edit_repaint.json, keeping the section written by hand."""
+    md = ["# Editing from a start image", "", "Written by `npm run eval -- edit` and `npm run eval -- repaint`; the "
+          "last section by hand.", ""]
+    if (OUT / "edit.json").exists():
+        md += restyle_md(json.loads((OUT / "edit.json").read_text()), data) + [""]
+    if (OUT / "edit_repaint.json").exists():
+        md += repaint_md(json.loads((OUT / "edit_repaint.json").read_text())) + [""]
+    old = (OUT / "edit.md").read_text() if (OUT / "edit.md").exists() else ""
+    kept = old[old.index(HAND_WRITTEN):] if HAND_WRITTEN in old else f"{HAND_WRITTEN}\n\n(to write)\n"
+    (OUT / "edit.md").write_text("\n".join(md) + "\n" + kept)
+
+
+def edit(a, data, judged):
+    """docs/eval/edit.*: held-out emoji restyled into the other styles."""
+    model, meta = load(a.model)
+    style = StyleScore(data)
+    r = restyle(a, model, data, judged, style)
+    r.update(model=meta["name"], steps=a.steps, cfg=a.cfg, judge_accuracy=judged.judge_acc,
+             style_judge_accuracy=style.accuracy)
+    (OUT / "edit.json").write_text(json.dumps(r, indent=1))
+    write_edit_md(data)
+
+
+def repaint(a, data, judged):
+    """docs/eval/edit_repaint.*: RePaint's resampling measured against the plain sampler at equal evaluations."""
+    model, meta = load(a.model)
+    p = repaint_study(a, model, data, judged)
+    p.update(model=meta["name"], cfg=a.cfg)
+    (OUT / "edit_repaint.json").write_text(json.dumps(p, indent=1))
+    write_edit_md(data)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=["skip", "prompts", "efficiency", "progress", "crops", "grid", "fit", "ablations",
-                                     "size64"])
+                                     "edit", "repaint", "size64"])
     ap.add_argument("--model", type=Path, default=ROOT / "public" / "models" / "lego-emoji-32")
     ap.add_argument("--base", type=Path, default=ROOT / "public" / "models" / "lego-emoji-32",
                     help="size64: the model the 64×64 one grew from")
@@ -527,6 +748,8 @@ def main(argv=None):
                     help="skip: fractions of the steps with the top brick skipped")
     ap.add_argument("--cfg", type=float, default=2.0)
     ap.add_argument("--final-only", action="store_true", help="efficiency: only each run's last checkpoint")
+    ap.add_argument("--edit-emoji", type=int, default=14, help="edit: held-out emoji to restyle (each into 9 styles)")
+    ap.add_argument("--repaint-steps", type=int, default=10, help="edit: steps of the repaint comparison")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
@@ -535,7 +758,8 @@ def main(argv=None):
     judged = None if a.what == "fit" else Judged(data)  # the fit diagnostic needs no judge
     OUT.mkdir(parents=True, exist_ok=True)
     {"skip": skip_curve, "prompts": prompts, "efficiency": efficiency, "progress": progress, "crops": crops,
-     "grid": grid, "fit": fit, "ablations": ablations, "size64": size64}[a.what](a, data, judged)
+     "grid": grid, "fit": fit, "ablations": ablations, "edit": edit,
+     "repaint": repaint, "size64": size64}[a.what](a, data, judged)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@
 Every parameter is random (adaLN and final layers included, so every path is exercised); the
 canvas is non-square. golden.safetensors holds inputs and outputs, golden.json says what each is.
 `tiny` is the main fixture; STACKS are other brick stacks the trainer makes (official-style patches
-2/8/2, progressive refinement), for the engine's parity on every shape of stack. COVER is a stack with
-a region larger than its canvas unit, with goldens on several canvases (COVER_CANVASES): one its top
-brick does not fit (inactive), a multiple of that region, and sides that are not (overlapping regions).
+2/8/2, progressive refinement), for the engine's parity on every shape of stack. edit.safetensors
+and edit.json (tiny only) hold edit trajectories: a start image restyled, and repainted under a mask.
+COVER is a stack with a region larger than its canvas unit, with goldens on several canvases
+(COVER_CANVASES): one its top brick does not fit (inactive), a multiple of that region, and sides
+that are not (overlapping regions).
 """
 import json
 from pathlib import Path
@@ -17,9 +19,10 @@ import torch
 
 from train.dataset import ROOT
 from train.export import export, write_safetensors
-from train.lego import ROLLED, LegoConfig, LegoStack, sample
+from train.lego import ROLLED, LegoConfig, LegoStack, edit_steps, sample
 
 VERSION = 3
+EDIT_VERSION = 2  # 2: the rolled tiling of docs/model-spec.md "Canvases" (1 also rolled the top brick's one row)
 OUT = ROOT / "test" / "fixtures" / "tiny"
 REGEN = "/usr/bin/python3 -m train.fixtures"
 LABELS = {"categories": ["Animals", "Food", "Flags"], "styles": ["google", "twitter"],
@@ -123,9 +126,53 @@ def generate_cover(out=STACKS_OUT / COVER):
     return meta
 
 
+EDIT_CASES = {  # name → (sampler, guidance, masked): every path of the sampler kernel with a start image
+    "restyle": ("heun", 2.0, False),
+    "repaint": ("heun", 2.0, True),
+    "repaint_euler": ("euler", 1.0, True),
+}
+
+
+@torch.no_grad()
+def generate_edit(out=OUT, steps=6, strength=0.5):
+    """Edit trajectories of the tiny model: the last edit_steps(6, 0.5) = 3 of 6 steps from a start image
+    (labels[0] of golden.safetensors, batch 2), with the rolled tiling on odd steps of the whole schedule, as
+    the engines do on this 16×32 canvas of two top regions (the top brick shifted by 8 along the width)."""
+    torch.set_num_threads(1)
+    model = tiny_model()
+    g = torch.Generator().manual_seed(2)
+    B, H, W = 2, 16, 32
+    start = torch.tanh(2 * torch.randn(3, H, W, generator=g))
+    mask = torch.zeros(H, W)
+    mask[4:12, 6:22] = 1
+    mask[4:12, 5] = 0.5  # a soft edge
+    noise = torch.randn(B, 3, H, W, generator=g)
+    y = torch.zeros(B, 10)
+    y[:, [0, 3, 5, 8]] = 1  # Animals, google, "cat", "smiling"
+    tensors = {"start": start, "mask": mask, "noise": noise, "labels": y[0]}
+    cases = {}
+    for name, (sampler, cfg, masked) in EDIT_CASES.items():
+        traj = sample(model, noise, y, steps=steps, cfg_scale=cfg, heun=sampler == "heun", start=start,
+                      strength=strength, mask=mask if masked else None,
+                      shift_at=lambda i: ROLLED if i % 2 else None)
+        cases[name] = {"sampler": sampler, "guidance": cfg, "mask": masked,
+                       "trajectory": [f"{name}.x{i}" for i in range(len(traj))]}
+        tensors.update({f"{name}.x{i}": x for i, x in enumerate(traj)})
+    write_safetensors({k: v.float().numpy() for k, v in tensors.items()}, out / "edit.safetensors")
+    meta = {"version": EDIT_VERSION, "regenerate": REGEN, "canvas": [H, W], "batch": B, "steps": steps,
+            "strength": strength, "edit_steps": edit_steps(steps, strength),
+            "shift": ROLLED + " on odd steps",
+            "labels": "labels, one vector for the batch",
+            "trajectory": "the first state (start + t[steps − edit_steps]·noise), then the state after each step",
+            "cases": cases}
+    (out / "edit.json").write_text(json.dumps(meta, indent=1) + "\n")
+    return meta
+
+
 def generate_all():
     """Every fixture: (folder, its golden.json)."""
     out = [(OUT, generate())]
+    generate_edit()
     for name, (bricks, canvas) in STACKS.items():
         out.append((STACKS_OUT / name, generate(STACKS_OUT / name, name, bricks, canvas)))
     out.append((STACKS_OUT / COVER, generate_cover()))

@@ -7,7 +7,8 @@ Emoji are split by identity (both styles of an emoji on the same side), 85% trai
     /usr/bin/python3 -m train.judge        # trains runs/judge/judge_<data>.pt if missing, prints held-out accuracy
 
 Each dataset build gets its own judge (named by the hash of its images): FID-emoji and accuracy
-are only comparable between scores made against the same dataset.
+are only comparable between scores made against the same dataset. A second judge of the same shape
+names the style (the emoji set) instead of the category, for restyled images (`eval edit`).
 """
 import hashlib
 
@@ -19,8 +20,17 @@ import torch.nn.functional as Fn
 from train.dataset import EmojiData, ROOT
 
 
-def judge_path(data: EmojiData):
-    return ROOT / "runs" / "judge" / f"judge_{data.info['sha256_x32'][:12]}.pt"
+TARGETS = ("category", "style")  # what a judge names
+
+
+def judge_path(data: EmojiData, target="category"):
+    prefix = "judge" if target == "category" else f"{target}_judge"
+    return ROOT / "runs" / "judge" / f"{prefix}_{data.info['sha256_x32'][:12]}.pt"
+
+
+def classes(data: EmojiData, target):
+    """(number of classes, class of every dataset row) for a judge of `target`."""
+    return (data.n_cat, data.cat) if target == "category" else (data.n_style, data.style)
 
 
 class Judge(nn.Module):
@@ -57,15 +67,16 @@ def augment(x, gen):
     return x + 0.1 * torch.rand(B, 1, 1, 1, generator=gen) * torch.randn(x.shape, generator=gen)
 
 
-def train_judge(data: EmojiData, epochs=12, seed=0):
+def train_judge(data: EmojiData, epochs=12, seed=0, target="category"):
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     held = held_out_mask(data)
     tr = np.flatnonzero(~held)
-    model = Judge(data.n_cat)
+    n_classes, label = classes(data, target)
+    model = Judge(n_classes)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=epochs * ((len(tr) + 63) // 64))
-    x_all, y_all = images(data, tr), torch.from_numpy(data.cat[tr])
+    x_all, y_all = images(data, tr), torch.from_numpy(label[tr])
     for ep in range(epochs):
         perm = torch.randperm(len(tr), generator=gen)
         model.train()
@@ -78,19 +89,19 @@ def train_judge(data: EmojiData, epochs=12, seed=0):
             sched.step()
         print(f"judge epoch {ep + 1}/{epochs}: loss {loss.item():.3f}", flush=True)
     model.eval()
-    acc = accuracy(model, images(data, np.flatnonzero(held)), torch.from_numpy(data.cat[held]))
-    path = judge_path(data)
+    acc = accuracy(model, images(data, np.flatnonzero(held)), torch.from_numpy(label[held]))
+    path = judge_path(data, target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": model.state_dict(), "n_classes": data.n_cat, "held_out_accuracy": acc,
-                "categories": data.info["categories"]}, path)
+    torch.save({"model": model.state_dict(), "n_classes": n_classes, "held_out_accuracy": acc,
+                "categories": data.info["categories" if target == "category" else "styles"]}, path)
     return model, acc
 
 
-def load_judge(data: EmojiData):
-    """The judge of this dataset, trained first if it is missing (a few CPU minutes)."""
-    if not judge_path(data).exists():
-        return train_judge(data)
-    ck = torch.load(judge_path(data), weights_only=False)
+def load_judge(data: EmojiData, target="category"):
+    """The judge of this dataset naming `target`, trained first if it is missing (a few CPU minutes)."""
+    if not judge_path(data, target).exists():
+        return train_judge(data, target=target)
+    ck = torch.load(judge_path(data, target), weights_only=False)
     model = Judge(ck["n_classes"])
     model.load_state_dict(ck["model"])
     return model.eval(), ck["held_out_accuracy"]

@@ -340,16 +340,31 @@ def edm_sigmas(steps, sigma_min=0.002, sigma_max=80.0, rho=7.0):
     return torch.cat([t, torch.zeros(1, dtype=torch.float64)])
 
 
+def edit_steps(steps, strength):
+    """Steps an edit runs: the last ⌊strength·steps + ½⌋ of the `steps`-step schedule (0 keeps the
+    start image; 1 is a whole generation). Both engines count them the same way (src/engine/start.ts)."""
+    return math.floor(strength * steps + 0.5)
+
+
 @torch.no_grad()
-def sample(model, noise, labels, steps=18, cfg_scale=1.0, heun=True, active_at=None, shift_at=None):
+def sample(model, noise, labels, steps=18, cfg_scale=1.0, heun=True, active_at=None, shift_at=None,
+           start=None, strength=1.0, mask=None, resample=1, generator=None):
     """EDM Heun/Euler sampler with classifier-free guidance (cond and uncond in one batch).
 
     noise (B, 3, H, W) ~ N(0, 1); labels (B, L). active_at(i) → active bricks at step i;
-    shift_at(i) → region-grid shift at step i. Returns the trajectory [x_0 … x_steps].
+    shift_at(i) → region-grid shift at step i (i counts the whole schedule, also in an edit).
+    start (3, H, W) or (B, 3, H, W) in [-1, 1]: start from this image (SDEdit): x = start + t_f·noise
+    at t_f = t[steps − edit_steps(steps, strength)], then the rest of the schedule. mask (H, W) in
+    [0, 1], 1 = redraw (RePaint): after every update the state becomes mask·x + (1 − mask)·(start +
+    t'·noise) at its noise level t', so unmasked pixels follow the noised start image and end on it.
+    resample > 1: RePaint's resampling (jump length 1), for `eval edit` to measure (the engines leave it
+    out): each step is made `resample` times, going back from t_{i+1} to t_i with fresh noise between tries.
+    Returns the trajectory [x_first … x_steps] (x_0 … x_steps without a start image).
     """
     t = edm_sigmas(steps)
     B = noise.shape[0]
     guided = cfg_scale != 1.0
+    first = 0 if start is None else steps - edit_steps(steps, strength)
 
     def D(x, sigma, i):
         active = active_at(i) if active_at else None
@@ -360,15 +375,22 @@ def sample(model, noise, labels, steps=18, cfg_scale=1.0, heun=True, active_at=N
                           torch.cat([labels, torch.zeros_like(labels)]), active, shift)
         return d[B:] + cfg_scale * (d[:B] - d[B:])  # guidance on D equals guidance on F
 
-    x = noise.float() * float(t[0])
+    def keep(x, sigma):  # RePaint: unmasked pixels back on the start image's noised trajectory
+        return x if mask is None else mask * x + (1 - mask) * (start + sigma * noise)
+
+    x = noise.float() * float(t[first]) + (0 if start is None else start)
     traj = [x]
-    for i in range(steps):
+    for i in range(first, steps):
         t0, t1 = float(t[i]), float(t[i + 1])
-        d0 = (x - D(x, t0, i)) / t0
-        x1 = x + (t1 - t0) * d0
-        if heun and t1 > 0:
-            d1 = (x1 - D(x1, t1, i)) / t1
-            x1 = x + (t1 - t0) * 0.5 * (d0 + d1)
+        for r in range(resample):
+            if r:  # back to t0: the variance t0² − t1² that the step took away, drawn afresh
+                z = torch.randn(x.shape, generator=generator).to(x.device)
+                x = keep(x1 + math.sqrt(t0 ** 2 - t1 ** 2) * z, t0)
+            d0 = (x - D(x, t0, i)) / t0
+            x1 = keep(x + (t1 - t0) * d0, t1)
+            if heun and t1 > 0:
+                d1 = (x1 - D(x1, t1, i)) / t1
+                x1 = keep(x + (t1 - t0) * 0.5 * (d0 + d1), t1)
         x = x1
         traj.append(x)
     return traj

@@ -1,7 +1,8 @@
 // Node CLI: generate a PNG grid with a LEGO model on WebGPU (Dawn; SwiftShader without a GPU) or
-// on the CPU engine (onnxruntime-web wasm).
+// on the CPU engine (onnxruntime-web wasm), from noise or from a start image (restyle, repaint).
 //   npm run generate -- --size 64x32 --steps 18 --guidance 2 --category "Animals & Nature" --style twitter \
 //     --bricks 1,2,3 --skip 3:0.6-1.0 --seed 7 --batch 4 --out out.png
+//   npm run generate -- --init-image cat.png --strength 50% --style openmoji --out restyled.png
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,10 +10,12 @@ import { LegoEngine } from '../engine/engine.ts';
 import { createNodeCpuEngine } from '../engine-cpu/node.ts';
 import { LIMITS, validateOptions } from '../engine/options.ts';
 import { parseSkip } from '../engine/schedule.ts';
+import { editSteps, imageFromRgba } from '../engine/start.ts';
 import type { BrickSetting, Engine, GenerateOptions } from '../engine/types.ts';
 import { acquireNodeDevice } from '../gpu/node.ts';
 import { labelVector } from '../model/labels.ts';
 import { loadModel, parseModelJson } from '../model/load.ts';
+import { readMask, readStartImage } from './image.ts';
 import { encodeGrid } from './png.ts';
 
 const HELP = `usage: npm run generate -- [options]
@@ -30,6 +33,11 @@ const HELP = `usage: npm run generate -- [options]
   --no-shift         never shift the region grid on larger canvases
   --seed N           noise seed (default 0)
   --batch N          images ${LIMITS.batch.join('–')} (default 1)
+  --init-image FILE  start from this PNG, JPEG or SVG instead of noise: it is
+                     composited on white and area-resized to the canvas, as the training images were
+  --strength S       with --init-image: 0–1 or 0–100% (default 50%), the share of the steps that run
+                     (0 returns the image, 1 redraws it from pure noise)
+  --mask FILE        with --init-image: a PNG, JPEG or SVG of the canvas's size, white = redraw, black = keep
   --out FILE         PNG grid to write (default out.png)`;
 
 class UsageError extends Error {}
@@ -50,6 +58,7 @@ function parse(argv: string[]) {
       bricks: { type: 'string' }, skip: { type: 'string', multiple: true }, 'no-shift': { type: 'boolean' },
       seed: { type: 'string', default: '0' }, batch: { type: 'string', default: '1' },
       out: { type: 'string', default: 'out.png' },
+      'init-image': { type: 'string' }, strength: { type: 'string' }, mask: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -60,7 +69,22 @@ function parse(argv: string[]) {
   if (values.engine !== 'webgpu' && values.engine !== 'cpu') {
     throw new UsageError(`--engine "${values.engine}": expected webgpu or cpu`);
   }
+  for (const flag of ['strength', 'mask'] as const) {
+    if (values[flag] !== undefined && values['init-image'] === undefined) {
+      throw new UsageError(`--${flag} needs --init-image (the image to start from)`);
+    }
+  }
   return { values, width: Number(size[1]), height: Number(size[2]), guidance, engine: values.engine };
+}
+
+/** --strength as 0–1 or a percentage ("60%"). */
+function strength(v: string): number {
+  const m = /^\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*(%?)\s*$/i.exec(v);
+  const s = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!(s >= 0 && s <= 1)) {
+    throw new UsageError(`--strength "${v}" must be in 0–1 or 0–100% (0 returns the start image, 1 redraws it fully)`);
+  }
+  return s;
 }
 
 function brickSettings(n: number, list: string | undefined, skips: string[] = []): BrickSetting[] {
@@ -103,6 +127,11 @@ async function main() {
     seed: int('seed', v.seed!), batch: int('batch', v.batch!), bricks, shiftTiling: !v['no-shift'],
     labels: { category: v.category ?? null, style: v.style ?? null, prompt: v.prompt ?? '' },
   };
+  if (v['init-image'] !== undefined) {
+    const s = strength(v.strength ?? '50%');
+    const image = imageFromRgba(readStartImage(v['init-image'], width, height), width, height);
+    opts.start = { image, strength: s, mask: v.mask !== undefined ? readMask(v.mask, width, height) : undefined };
+  }
   // Every option is checked before the weights are read and a device or runtime is started.
   validateOptions(opts, meta.architecture);
   labelVector(meta.labels, opts.labels, meta.architecture.label_dim);
@@ -122,6 +151,11 @@ async function main() {
     };
   }
   console.error(`${meta.name}: ${meta.param_count.toLocaleString()} params on ${where}`);
+  if (opts.start) {
+    const k = editSteps(opts.steps, opts.start.strength);
+    console.error(`from ${v['init-image']} at strength ${+(100 * opts.start.strength).toFixed(1)}%: the last ${k} of ` +
+      `${opts.steps} steps${opts.start.mask ? `, redrawing the ${v.mask} mask` : ''}`);
+  }
   const res = await engine.generate({
     ...opts,
     onStep: (s) => process.stderr.write(
@@ -134,7 +168,7 @@ async function main() {
   const measured = res.brickMs?.some((x) => x > 0);
   const perBrick = measured ? res.brickMs! : share.map((s) => s * res.totalMs);
   console.log(`wrote ${v.out} (${opts.batch} × ${width}×${height}) in ${(res.totalMs / 1000).toFixed(2)} s: ` +
-    `${(res.totalMs / opts.steps).toFixed(1)} ms/step, ${res.evaluations} evaluations, ` +
+    `${(res.totalMs / Math.max(res.stepMs.length, 1)).toFixed(1)} ms/step, ${res.evaluations} evaluations, ` +
     `${res.dispatches} ${kind === 'cpu' ? 'graph runs' : 'dispatches'}, ` +
     `${(engine.allocatedBytes / 2 ** 20).toFixed(1)} MiB ` +
     `${kind === 'cpu' ? 'of weights in the runtime' : 'GPU memory'}`);

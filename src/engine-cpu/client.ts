@@ -24,14 +24,15 @@ export class CpuWorkerEngine implements Engine {
   allocatedBytes = 0;
   /** wasm threads the runtime runs (1 unless the page is cross-origin isolated). */
   threads = 1;
-  /** Settles once the engine's files are stored for offline use (true) or could not be (false). */
-  offline: Promise<boolean> = Promise.resolve(false);
+  /** Whether the engine's files are stored for offline use (they are before create() resolves, where they can be). */
+  kept = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
   private constructor(private readonly worker: Worker, readonly model: LoadedModel) {}
 
-  /** Starts the worker and builds the engine there from the weights in memory (no second download). */
+  /** Starts the worker and builds the engine there from the weights in memory (no second download); resolves
+   * once the engine's files are stored for offline use too (offline.ts: a reload right after must find them). */
   static create(model: LoadedModel): Promise<CpuWorkerEngine> {
     const url = new URL(workerUrl, location.href);
     const worker = new Worker(url, { type: 'module', name: 'lego-cpu-engine' });
@@ -47,11 +48,13 @@ export class CpuWorkerEngine implements Engine {
           worker.onmessage = (ev: MessageEvent<FromWorker>) => engine.onMessage(ev.data);
           worker.onerror = (ev) =>
             engine.failAll(new Error(`the CPU engine's worker stopped: ${ev.message || 'unknown error'}`));
-          engine.offline = keepForOffline([url.href, ...m.files]).catch((err) => {
+          void keepForOffline([url.href, ...m.files]).catch((err) => {
             console.warn(`the CPU engine is not kept for offline use: ${(err as Error).message}`);
             return false;
+          }).then((kept) => {
+            engine.kept = kept;
+            resolve(engine);
           });
-          resolve(engine);
         } else if (m.type === 'init-error') {
           worker.terminate();
           reject(new Error(`the CPU engine could not start: ${m.error.message}`));

@@ -8,10 +8,11 @@ import { copyBrickSettings, InvalidOptionsError, validateOptions } from '../engi
 import { canvasScratch } from '../engine/plan.ts';
 import { gaussianNoise } from '../engine/noise.ts';
 import { activeBricks, edmSigmas } from '../engine/schedule.ts';
+import { firstStep, startState } from '../engine/start.ts';
 import type { BrickSetting, Engine, GenerateOptions, GenerateResult } from '../engine/types.ts';
 import { fourierRef } from '../kernels/conditioning.ts';
 import {
-  denoiseRef, EDM_COEF, edmCoefTable, eulerStepRef, heunCorrectRef, heunPredictRef,
+  EDM_COEF, edmCoefTable, samplerStepRef, type Known, type SamplerKind, type SamplerState,
 } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
 import type { LoadedModel } from '../model/load.ts';
@@ -161,7 +162,14 @@ export class CpuEngine implements Engine {
     if (o.noise && o.noise.length !== B * perImage) {
       throw new InvalidOptionsError(`noise has ${o.noise.length} values, expected ${B * perImage}`);
     }
-    let x: Float32Array = (o.noise ?? gaussianNoise(o.seed, B * perImage)).map((v) => v * t[0]);
+    const first = firstStep(o), steps = o.steps - first;
+    const noise = o.noise ?? gaussianNoise(o.seed, B * perImage);
+    const n = B * perImage;
+    const s: SamplerState = {
+      x: startState(noise, t[first], o.start), xNext: new Float32Array(n), deriv: new Float32Array(n),
+      denoised: new Float32Array(n),
+    };
+    const known: Known | undefined = o.start?.mask && { image: o.start.image, mask: o.start.mask, noise };
     const runsHere = bricksOnCanvas(this.arch, o.height, o.width);
     const plain: Shifts = this.arch.bricks.map(() => null);
     const rolled = o.shiftTiling ? rolledShifts(this.arch, o.height, o.width) : plain;
@@ -169,12 +177,16 @@ export class CpuEngine implements Engine {
     const stepMs: number[] = [];
     const start = performance.now();
 
-    const denoise = async (input: Float32Array, sigma: number, active: number[], shifts: Shifts) => {
+    /** One network evaluation and the sampler's update after it (the WGSL sampler kernel's math). */
+    const evaluate = async (i: number, kind: SamplerKind, active: number[], shifts: Shifts) => {
+      const sigma = kind === 'heun-correct' ? t[i + 1] : t[i];
+      const input = kind === 'heun-correct' ? s.xNext : s.x;
       const coef = edmCoefTable(new Float32Array(Bt).fill(sigma), edm.sigma_data);
       const f = await this.network(input, B, Bt, o.height, o.width, coef, labels, active, shifts, o.signal);
       evaluations++;
       runs += 1 + active.length;
-      return denoiseRef(f[f.length - 1], input, coef, B, perImage, guided ? o.guidance : undefined);
+      const step = { kind, t: t[i], tNext: t[i + 1], masked: !!known };
+      samplerStepRef(s, f[f.length - 1], coef, B, perImage, step, guided ? o.guidance : undefined, known);
     };
     const activeAt = (i: number) => {
       const active = activeBricks(this.settings, i, o.steps).filter((k) => runsHere.includes(k));
@@ -184,28 +196,24 @@ export class CpuEngine implements Engine {
       return active;
     };
 
-    for (let i = 0; i < o.steps; i++) {
+    for (let i = first; i < o.steps; i++) {
       if (o.signal?.aborted) throw abortError();
       const t0 = performance.now();
       const shift = i % 2 === 1 ? rolled : plain;
       const heun = o.sampler === 'heun' && t[i + 1] > 0;
       const active = activeAt(i);
-      let denoised = await denoise(x, t[i], active, shift);
-      if (heun) {
-        const { deriv, xNext } = heunPredictRef(x, denoised, t[i], t[i + 1]);
-        denoised = await denoise(xNext, t[i + 1], activeAt(i), shift);
-        x = heunCorrectRef(x, xNext, denoised, deriv, t[i], t[i + 1]);
-      } else {
-        x = eulerStepRef(x, denoised, t[i], t[i + 1]);
-      }
-      const preview = o.preview ? toImages(denoised, B, o.width, o.height) : undefined;
+      await evaluate(i, heun ? 'heun-predict' : 'euler', active, shift);
+      if (heun) await evaluate(i, 'heun-correct', activeAt(i), shift);
+      const preview = o.preview ? toImages(s.denoised, B, o.width, o.height) : undefined;
       stepMs.push(performance.now() - t0);
-      // x is replaced, never written in place, so the step's array can be handed out as it is
-      o.onStep?.({ step: i + 1, steps: o.steps, sigma: t[i], ms: stepMs[i], active, preview, x: o.traceX ? x : undefined });
+      o.onStep?.({
+        step: i - first + 1, steps, sigma: t[i], ms: stepMs[i - first], active, preview,
+        x: o.traceX ? s.x.slice() : undefined, // the sampler updates x in place
+      });
       await yieldToEvents(); // lets brick toggles and cancels in
     }
     return {
-      images: toImages(x, B, o.width, o.height), raw: x, totalMs: performance.now() - start,
+      images: toImages(s.x, B, o.width, o.height), raw: s.x, totalMs: performance.now() - start,
       stepMs, evaluations, dispatches: runs,
     };
   }
@@ -219,7 +227,11 @@ export class CpuEngine implements Engine {
     const shifts = shift === 'rolled' ? rolledShifts(this.arch, height, width) : this.arch.bricks.map(() => shift);
     const runs = active.filter((k) => bricksOnCanvas(this.arch, height, width).includes(k));
     const f = await this.network(x, B, B, height, width, coef, labels, runs, shifts);
-    return f.map((fk) => denoiseRef(fk, x, coef, B, perImage));
+    return f.map((fk) => {
+      const s = { x, xNext: x, deriv: x, denoised: new Float32Array(B * perImage) };
+      samplerStepRef(s, fk, coef, B, perImage, { kind: 'denoise', t: 1, tNext: 0, masked: false });
+      return s.denoised;
+    });
   }
 
   destroy(): void {

@@ -1,17 +1,18 @@
 // The LEGO engine: generates images with a loaded model on a WebGPU device (browser or Node).
 // One network evaluation = one command submission; no readback inside a step but the preview.
-import { readFloat32 } from '../gpu/buffers.ts';
+import { BufferOwner, readFloat32 } from '../gpu/buffers.ts';
 import type { DeviceLostError, GpuContext } from '../gpu/device.ts';
-import { edmCoefTable, setStepTimes } from '../kernels/sampler.ts';
+import { edmCoefTable, type SamplerKind } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
 import { brickCostShares } from '../model/arch.ts';
 import { rolledShifts, tilesExactly } from '../model/canvas.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { gaussianNoise } from './noise.ts';
 import { copyBrickSettings, InvalidOptionsError, validateOptions } from './options.ts';
-import { Plan, type PlanKey, type StepKind } from './plan.ts';
+import { Plan, type PlanKey } from './plan.ts';
 import { BrickTimer } from './timer.ts';
 import { activeBricks, edmSigmas } from './schedule.ts';
+import { firstStep, knownImage, startState } from './start.ts';
 import type { BrickSetting, GenerateOptions, GenerateResult, ImageBatch } from './types.ts';
 import { checkWeightsFit, GpuWeights } from './weights.ts';
 
@@ -20,6 +21,8 @@ export { InvalidOptionsError, LIMITS } from './options.ts';
 export class LegoEngine {
   private readonly weights: GpuWeights;
   private plan: Plan | null = null;
+  /** Every buffer of the plan, its ops' uniforms too (Plan.destroy() leaves those to the garbage collector). */
+  private planBuffers: BufferOwner | null = null;
   private settings: BrickSetting[];
   private running = false;
   private readonly timer: BrickTimer | null;
@@ -54,7 +57,7 @@ export class LegoEngine {
 
   /** Bytes of GPU memory this engine allocated (weights + the current canvas's buffers). */
   get allocatedBytes(): number {
-    return this.weights.bytes + (this.plan?.bytes ?? 0) + (this.timer?.bytes ?? 0);
+    return this.weights.bytes + (this.planBuffers?.bytes ?? 0) + (this.timer?.bytes ?? 0);
   }
 
   /** Each brick's share of the FLOPs of one evaluation (sums to 1). */
@@ -85,11 +88,24 @@ export class LegoEngine {
   private getPlan(key: PlanKey): Plan {
     const p = this.plan;
     if (p && p.key.width === key.width && p.key.height === key.height &&
-      p.key.batch === key.batch && p.key.guided === key.guided) return p;
-    p?.destroy();
-    this.plan = null;
-    this.plan = new Plan(this.ctx.device, this.arch, this.weights, key);
+      p.key.batch === key.batch && p.key.guided === key.guided &&
+      p.key.repaint === key.repaint) return p;
+    this.dropPlan();
+    this.planBuffers = new BufferOwner(this.ctx.device);
+    this.plan = this.planBuffers.run(() => new Plan(this.ctx.device, this.arch, this.weights, key));
     return this.plan;
+  }
+
+  /** Records an evaluation; ops the plan makes as it records (patch embeddings for a new brick chain) are its. */
+  private encode(plan: Plan, ...args: Parameters<Plan['encodeEvaluation']>): number {
+    return this.planBuffers!.run(() => plan.encodeEvaluation(...args));
+  }
+
+  private dropPlan(): void {
+    this.plan?.destroy();
+    this.planBuffers?.destroy();
+    this.plan = null;
+    this.planBuffers = null;
   }
 
   async generate(o: GenerateOptions): Promise<GenerateResult> {
@@ -109,49 +125,52 @@ export class LegoEngine {
 
   private async run(o: GenerateOptions, labels: Float32Array, guided: boolean): Promise<GenerateResult> {
     const { device } = this.ctx;
-    const plan = this.getPlan({ width: o.width, height: o.height, batch: o.batch, guided });
+    const mask = o.start?.mask;
+    const plan = this.getPlan({ width: o.width, height: o.height, batch: o.batch, guided, repaint: !!mask });
     const B = o.batch, Bt = guided ? 2 * B : B;
     const edm = this.model.meta.edm;
     const t = edmSigmas(o.steps, edm);
     plan.writeLabels(labels);
     plan.setGuidance(o.guidance);
-    const noise = (o.noise ?? gaussianNoise(o.seed, B * plan.perImage)).map((v) => v * t[0]);
-    device.queue.writeBuffer(plan.x, 0, noise);
+    const first = firstStep(o), steps = o.steps - first;
+    const noise = o.noise ?? gaussianNoise(o.seed, B * plan.perImage);
+    device.queue.writeBuffer(plan.x, 0, startState(noise, t[first], o.start) as Float32Array<ArrayBuffer>);
+    if (mask) plan.writeRepaint(noise, knownImage(o.start!.image, mask));
     const rolled = o.shiftTiling ? rolledShifts(this.arch, o.height, o.width) : [];
     this.timer?.reset();
     let dispatches = 0, evaluations = 0;
     const stepMs: number[] = [];
     const start = performance.now();
 
-    const evaluate = (i: number, sigma: number, input: 'x' | 'x_next', kind: StepKind) => {
+    const evaluate = (i: number, sigma: number, kind: SamplerKind) => {
       const active = activeBricks(this.settings, i, o.steps);
       if (!active.length) {
         throw new InvalidOptionsError(`no brick is active at step ${i + 1}: every step needs at least one brick`);
       }
       plan.writeCoefficients(edmCoefTable(new Float32Array(Bt).fill(sigma), edm.sigma_data));
-      setStepTimes(device.queue, plan.stepOps[kind], t[i], t[i + 1]);
-      const enc = device.createCommandEncoder({ label: `step${i}.${input}` });
-      dispatches += plan.encodeEvaluation(enc, input, active, kind, this.timer?.writesFor(evaluations, active));
+      const enc = device.createCommandEncoder({ label: `step${i}.${kind}` });
+      const step = { kind, t: t[i], tNext: t[i + 1], masked: !!mask };
+      dispatches += this.encode(plan, enc, active, step, this.timer?.writesFor(evaluations, active));
       this.timer?.resolve(enc, evaluations);
       device.queue.submit([enc.finish()]);
       evaluations++;
       return active;
     };
 
-    for (let i = 0; i < o.steps; i++) {
+    for (let i = first; i < o.steps; i++) {
       if (o.signal?.aborted) throw new DOMException('generation cancelled', 'AbortError');
       const t0 = performance.now();
       plan.bricks.forEach((b, k) => b.setShift(...((i % 2 === 1 && rolled[k]) || [0, 0])));
       const heun = o.sampler === 'heun' && t[i + 1] > 0;
-      const active = evaluate(i, t[i], 'x', heun ? 'heun-predict' : 'euler');
-      if (heun) evaluate(i, t[i + 1], 'x_next', 'heun-correct');
+      const active = evaluate(i, t[i], heun ? 'heun-predict' : 'euler');
+      if (heun) evaluate(i, t[i + 1], 'heun-correct');
       await this.settle();
       const preview = o.preview
         ? toImages(await readFloat32(device, plan.denoised, B * plan.perImage), B, o.width, o.height)
         : undefined;
       const x = o.traceX ? await readFloat32(device, plan.x, B * plan.perImage) : undefined;
       stepMs.push(performance.now() - t0);
-      o.onStep?.({ step: i + 1, steps: o.steps, sigma: t[i], ms: stepMs[i], active, preview, x });
+      o.onStep?.({ step: i - first + 1, steps, sigma: t[i], ms: stepMs[i - first], active, preview, x });
     }
     const raw = await readFloat32(device, plan.x, B * plan.perImage);
     const brickMs = this.timer ? await this.timer.read() : undefined;
@@ -169,14 +188,14 @@ export class LegoEngine {
     active: number[], shift: [number, number] | 'rolled' = [0, 0]): Promise<Float32Array[]> {
     const { device } = this.ctx;
     this.checkTiling(width, height);
-    const plan = this.getPlan({ width, height, batch: sigmas.length, guided: false });
+    const plan = this.getPlan({ width, height, batch: sigmas.length, guided: false, repaint: false });
     device.queue.writeBuffer(plan.x, 0, x as Float32Array<ArrayBuffer>);
     plan.writeLabelRows(labels);
     plan.writeCoefficients(edmCoefTable(sigmas, this.model.meta.edm.sigma_data));
     const shifts = shift === 'rolled' ? rolledShifts(this.arch, height, width) : this.arch.bricks.map(() => shift);
     plan.bricks.forEach((b, k) => b.setShift(...(shifts[k] ?? [0, 0])));
     const enc = device.createCommandEncoder({ label: 'evaluate' });
-    plan.encodeEvaluation(enc, 'x', active, null); // every brick keeps its own F_k
+    this.encode(plan, enc, active, null); // every brick keeps its own F_k
     device.queue.submit([enc.finish()]);
     const out: Float32Array[] = [];
     for (const k of active) {
@@ -195,8 +214,7 @@ export class LegoEngine {
   }
 
   destroy(): void {
-    this.plan?.destroy();
-    this.plan = null;
+    this.dropPlan();
     this.weights.destroy();
     this.timer?.destroy();
   }

@@ -2,7 +2,7 @@
 // before it acquires a device, and the UI builds its sliders from the same LIMITS.
 import { bricksOnCanvas, canvasUnit } from '../model/canvas.ts';
 import type { Architecture } from '../model/format.ts';
-import type { BrickSetting, GenerateOptions } from './types.ts';
+import type { BrickSetting, GenerateOptions, StartImage } from './types.ts';
 
 export const LIMITS = { steps: [1, 64], batch: [1, 8], guidance: [0, 10], maxSide: 1024 } as const;
 
@@ -11,7 +11,7 @@ export class InvalidOptionsError extends Error {
 }
 
 type Checked = Pick<GenerateOptions,
-  'width' | 'height' | 'steps' | 'batch' | 'guidance' | 'sampler' | 'seed' | 'bricks'>;
+  'width' | 'height' | 'steps' | 'batch' | 'guidance' | 'sampler' | 'seed' | 'bricks' | 'start'>;
 
 /** Throws InvalidOptionsError naming the first option that this architecture or LIMITS rejects. */
 export function validateOptions(o: Checked, arch: Architecture): void {
@@ -40,6 +40,30 @@ export function validateOptions(o: Checked, arch: Architecture): void {
   if (!runs.some((k) => o.bricks[k].enabled)) {
     throw new InvalidOptionsError(`no enabled brick runs on a ${o.width}×${o.height} canvas: enable one of bricks ` +
       `${runs.map((k) => k + 1).join(', ')} (a brick whose regions are larger than the canvas does not run on it)`);
+  }
+  if (o.start) validateStart(o.start, o.width, o.height);
+}
+
+/** The start image, its strength and mask against the canvas (InvalidOptionsError naming the problem). */
+export function validateStart(s: StartImage, width: number, height: number): void {
+  if (!(Number.isFinite(s.strength) && s.strength >= 0 && s.strength <= 1)) {
+    throw new InvalidOptionsError(`strength must be in 0–100% (0–1), got ${fmtStrength(s.strength)}`);
+  }
+  const pixels = width * height;
+  checkPlane('start image', s.image, 3 * pixels, `[3, ${height}, ${width}]`, -1, 1);
+  if (s.mask) checkPlane('mask', s.mask, pixels, `${width}×${height}`, 0, 1);
+}
+
+const fmtStrength = (v: number) => (Number.isFinite(v) ? `${+(100 * v).toFixed(2)}% (${v})` : String(v));
+
+function checkPlane(name: string, a: Float32Array, length: number, shape: string, lo: number, hi: number): void {
+  if (!(a instanceof Float32Array) || a.length !== length) {
+    throw new InvalidOptionsError(`the ${name} has ${a?.length ?? 0} values, the canvas needs ${shape} = ${length}: ` +
+      `the ${name} must have the canvas's size`);
+  }
+  const bad = a.findIndex((v) => !(v >= lo && v <= hi));
+  if (bad >= 0) {
+    throw new InvalidOptionsError(`the ${name} has ${+a[bad].toPrecision(4)} at index ${bad}, outside ${lo}–${hi}`);
   }
 }
 

@@ -2,14 +2,12 @@
 // prepared once, and `encodeEvaluation` recording one network evaluation + sampler update.
 import { createStorageBuffer } from '../gpu/buffers.ts';
 import type { Architecture } from '../model/format.ts';
-import { prepareFourier, prepareSilu } from '../kernels/conditioning.ts';
+import { prepareCondEmbed } from '../kernels/conditioning.ts';
 import { prepareLinear } from '../kernels/linear.ts';
 import { encodeOp, type KernelOp } from '../kernels/op.ts';
-import {
-  EDM_COEF, prepareDenoise, setGuidance, prepareEulerStep, prepareHeunCorrect, prepareHeunPredict,
-} from '../kernels/sampler.ts';
+import { EDM_COEF, prepareSamplerStep, setGuidance, setSamplerStep, type SamplerStep } from '../kernels/sampler.ts';
 import { brickScratch, PreparedBrick, type BrickBuffers, type Canvas } from './brick.ts';
-import type { GpuWeights } from './weights.ts';
+import { adalnLayout, type GpuWeights } from './weights.ts';
 
 /** Largest storage binding the engine allows itself (WebGPU's default maxStorageBufferBindingSize). */
 export const MAX_BINDING_BYTES = 128 * 1024 * 1024;
@@ -19,10 +17,8 @@ export interface PlanKey {
   height: number;
   batch: number; // B images
   guided: boolean; // runs a [cond B | uncond B] network batch
+  repaint: boolean; // holds a start image, its mask and the noise (a repaint's sampler reads them)
 }
-
-/** The sampler update that follows an evaluation. */
-export type StepKind = 'euler' | 'heun-predict' | 'heun-correct';
 
 export class CanvasTooLargeError extends Error {
   override name = 'CanvasTooLargeError';
@@ -34,7 +30,7 @@ export class CanvasTooLargeError extends Error {
  */
 export function canvasScratch(arch: Architecture, canvas: Canvas): ReturnType<typeof brickScratch>[] {
   const scratch = arch.bricks.map((b, k) => brickScratch(b, k, arch.d, arch.mlp_ratio, canvas));
-  const largest = 4 * Math.max(...scratch.map((s) => Math.max(s.patches, s.hidden, s.tokens, s.out)));
+  const largest = 4 * Math.max(...scratch.map((s) => Math.max(s.tokens, s.scratchA, s.scratchB)));
   if (largest > MAX_BINDING_BYTES) {
     const guided = canvas.batch > canvas.xImages;
     throw new CanvasTooLargeError(
@@ -52,14 +48,14 @@ export class Plan {
   readonly xNext: GPUBuffer; // Heun's Euler prediction
   readonly denoised: GPUBuffer; // D of the last evaluation (preview)
   readonly perImage: number;
+  private readonly noise: GPUBuffer; // ε [B, 3, H, W] of a repaint
+  private readonly known: GPUBuffer; // [start image | mask] of a repaint
   private readonly buffers: GPUBuffer[] = [];
   private readonly netX: GPUBuffer;
   private readonly coef: GPUBuffer;
   private readonly labels: GPUBuffer;
-  private readonly condOps: KernelOp[];
-  private readonly adaln: KernelOp[][]; // [brick][block…, final]
-  private readonly denoiseOps: KernelOp[]; // one per brick whose F may be the output
-  readonly stepOps: Record<StepKind, KernelOp>;
+  readonly condOps: KernelOp[]; // SiLU(c), then every brick's adaLN linears as one
+  private readonly samplerOps: KernelOp[]; // one per brick whose F may be the output
 
   constructor(private readonly device: GPUDevice, arch: Architecture, w: GpuWeights, readonly key: PlanKey) {
     const { d, bricks, mlp_ratio: mlp, heads } = arch;
@@ -78,67 +74,53 @@ export class Plan {
     this.xNext = buf('x_next', B * img);
     this.denoised = buf('denoised', B * img);
     const deriv = buf('deriv', B * img);
+    // without a repaint the sampler never reads these: a minimal binding each
+    this.noise = buf('start.noise', key.repaint ? B * img : 1);
+    this.known = buf('start.known', key.repaint ? img + img / 3 : 1);
     this.netX = buf('net.x', B * img);
     this.coef = buf('edm.coef', Bt * EDM_COEF.stride);
     this.labels = buf('labels', Bt * arch.label_dim);
-    const emb = buf('cond.fourier', Bt * arch.fourier_dim);
-    const t0 = buf('cond.t0', Bt * d), t1 = buf('cond.t1', Bt * d);
-    const c = buf('cond.c', Bt * d), siluC = buf('cond.silu_c', Bt * d);
+    const ad = adalnLayout(arch);
     const shared: BrickBuffers = {
-      x: this.netX, coef: this.coef,
-      mods: bricks.map((b, k) => [
-        ...Array.from({ length: b.depth }, (_, j) => buf(`bricks.${k}.blocks.${j}.adaln.out`, Bt * 6 * d)),
-        buf(`bricks.${k}.final.adaln.out`, Bt * 2 * d),
-      ]),
+      x: this.netX, coef: this.coef, mods: buf('adaln.out', Bt * ad.stride),
       outputs: bricks.map((_, k) => buf(`bricks.${k}.F`, Bt * img)),
-      patches: buf('brick.patches', most((s) => s.patches)),
       tokens: buf('brick.tokens', most((s) => s.tokens)),
-      normed: buf('brick.normed', most((s) => s.tokens)),
-      hidden: buf('brick.hidden', most((s) => s.hidden)),
-      attn: buf('brick.attn', most((s) => s.tokens)),
-      out: buf('brick.out', most((s) => s.out)),
+      scratchA: buf('brick.scratch_a', most((s) => s.scratchA)),
+      scratchB: buf('brick.scratch_b', most((s) => s.scratchB)),
     };
-    const lin = (name: string, x: GPUBuffer, y: GPUBuffer, k: number, m: number, epilogue?: 'add') =>
-      prepareLinear(device, {
-        label: name, x, y, n: Bt, k, m, w: w.get(`${name}.weight`), b: w.get(`${name}.bias`), epilogue,
-      });
-    // c = Linear(SiLU(Linear(fourier(c_noise)))) + Linear(labels); every adaLN reads SiLU(c)
+    const siluC = buf('cond.silu_c', Bt * d);
+    const o = (t: string) => w.offset(t);
     this.condOps = [
-      prepareFourier(device, {
-        label: 'cond.fourier', coef: this.coef, coefOffset: EDM_COEF.cNoise, coefStride: EDM_COEF.stride,
-        out: emb, batch: Bt, dim: arch.fourier_dim,
+      prepareCondEmbed(device, {
+        label: 'cond', coef: this.coef, coefOffset: EDM_COEF.cNoise, coefStride: EDM_COEF.stride, labels: this.labels,
+        pack: w.pack('cond'), w: { t0: o('t_embed.0.weight'), bt0: o('t_embed.0.bias'), t2: o('t_embed.2.weight'),
+          bt2: o('t_embed.2.bias'), y: o('y_embed.weight'), by: o('y_embed.bias') },
+        scratch: buf('cond.scratch', Bt * (arch.fourier_dim + d)), out: siluC,
+        images: Bt, dim: arch.fourier_dim, d, labelDim: arch.label_dim,
       }),
-      lin('t_embed.0', emb, t0, arch.fourier_dim, d),
-      prepareSilu(device, { label: 'cond.t_silu', x: t0, out: t1, count: Bt * d }),
-      lin('y_embed', this.labels, c, arch.label_dim, d),
-      lin('t_embed.2', t1, c, d, d, 'add'),
-      prepareSilu(device, { label: 'cond.silu_c', x: c, out: siluC, count: Bt * d }),
+      prepareLinear(device, {
+        label: 'adaln', x: siluC, y: shared.mods, n: Bt, k: d, m: ad.stride,
+        w: w.get('adaln.weight'), b: w.get('adaln.bias'),
+      }),
     ];
-    this.adaln = bricks.map((b, k) => shared.mods[k].map((out, j) =>
-      j < b.depth
-        ? lin(`bricks.${k}.blocks.${j}.adaln`, siluC, out, d, 6 * d)
-        : lin(`bricks.${k}.final.adaln`, siluC, out, d, 2 * d)));
-    this.bricks = bricks.map((spec, k) =>
-      new PreparedBrick(device, k, spec, w, shared, canvas, d, heads, mlp, arch.layernorm_eps));
-    this.denoiseOps = bricks.map((_, k) => prepareDenoise(device, {
-      label: `denoise<${k}`, f: shared.outputs[k], x: this.netX, coef: this.coef, out: this.denoised,
-      batch: B, perImage: img, guidance: key.guided ? 1 : undefined,
+    this.bricks = bricks.map((spec, k) => new PreparedBrick(device, k, spec, w, shared, canvas, d,
+      { stride: ad.stride, blocks: ad.blocks[k], final: ad.final[k] }, heads, mlp, arch.layernorm_eps));
+    this.samplerOps = bricks.map((_, k) => prepareSamplerStep(device, {
+      label: `sampler<${k}`, f: shared.outputs[k], coef: this.coef, denoised: this.denoised, x: this.x,
+      xNext: this.xNext, deriv, noise: this.noise, known: this.known, batch: B, perImage: img,
+      guidance: key.guided ? 1 : undefined,
     }));
-    const step = { count: B * img, t: 1, tNext: 0.5 };
-    this.stepOps = {
-      euler: prepareEulerStep(device, { ...step, label: 'euler', x: this.x, denoised: this.denoised }),
-      'heun-predict': prepareHeunPredict(device, {
-        ...step, label: 'heun.predict', x: this.x, denoised: this.denoised, deriv, xNext: this.xNext,
-      }),
-      'heun-correct': prepareHeunCorrect(device, {
-        ...step, label: 'heun.correct', x: this.x, xNext: this.xNext, denoised: this.denoised, deriv,
-      }),
-    };
     this.bytes = this.buffers.reduce((s, b) => s + b.size, 0);
   }
 
   setGuidance(w: number): void {
-    if (this.key.guided) this.denoiseOps.forEach((op) => setGuidance(this.device.queue, op, w));
+    if (this.key.guided) this.samplerOps.forEach((op) => setGuidance(this.device.queue, op, w));
+  }
+
+  /** A repaint's noise ε [B, 3, H, W] and [start image | mask] (docs/model-spec.md). */
+  writeRepaint(noise: Float32Array, known: Float32Array): void {
+    this.device.queue.writeBuffer(this.noise, 0, noise as Float32Array<ArrayBuffer>);
+    this.device.queue.writeBuffer(this.known, 0, known as Float32Array<ArrayBuffer>);
   }
 
   /** One label vector [L] for every image of the batch; the unconditional half stays zero. */
@@ -156,19 +138,21 @@ export class Plan {
   }
 
   /**
-   * Records one network evaluation at the canvas `input` (x or x_next), over the active bricks,
-   * then D from the last active brick and the sampler update. Returns the dispatch count.
+   * Records one network evaluation over the active bricks, of x (x_next for Heun's correction), then
+   * the sampler's one dispatch with the last active brick's F (`step`: null leaves it out). Returns
+   * the dispatch count.
    */
-  encodeEvaluation(enc: GPUCommandEncoder, input: 'x' | 'x_next', active: readonly number[], step: StepKind | null,
+  encodeEvaluation(enc: GPUCommandEncoder, active: readonly number[], step: SamplerStep | null,
     timestamps?: (k: number) => GPUComputePassTimestampWrites | undefined): number {
-    enc.copyBufferToBuffer(input === 'x' ? this.x : this.xNext, 0, this.netX, 0, this.x.size);
+    const input = step?.kind === 'heun-correct' ? this.xNext : this.x;
+    enc.copyBufferToBuffer(input, 0, this.netX, 0, this.x.size);
     let dispatches = 0;
     const run = (ops: readonly KernelOp[], pass: GPUComputePassEncoder) => {
       ops.forEach((op) => encodeOp(pass, op));
       dispatches += ops.length;
     };
     let pass = enc.beginComputePass({ label: 'conditioning' });
-    run([...this.condOps, ...active.flatMap((k) => this.adaln[k])], pass);
+    run(this.condOps, pass);
     let prev: number | null = null;
     for (const k of active) {
       const tw = timestamps?.(k);
@@ -183,15 +167,20 @@ export class Plan {
       }
       prev = k;
     }
-    if (step) run([this.denoiseOps[active[active.length - 1]], this.stepOps[step]], pass);
+    if (step) {
+      const op = this.samplerOps[active[active.length - 1]];
+      setSamplerStep(this.device.queue, op, step);
+      run([op], pass);
+    }
     pass.end();
     return dispatches;
   }
 
-  /** Records D of brick k (its F must be current) into `denoised`. */
+  /** Records D of brick k (its F must be current; x is the network's input) into `denoised`. */
   encodeDenoise(enc: GPUCommandEncoder, k: number): void {
     const pass = enc.beginComputePass({ label: `denoise<${k}` });
-    encodeOp(pass, this.denoiseOps[k]);
+    setSamplerStep(this.device.queue, this.samplerOps[k], { kind: 'denoise', t: 1, tNext: 0, masked: false });
+    encodeOp(pass, this.samplerOps[k]);
     pass.end();
   }
 

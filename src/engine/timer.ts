@@ -10,20 +10,23 @@ export class BrickTimer {
   private readonly staging: GPUBuffer;
   private readonly perEval: number;
   private recorded: number[][] = []; // active bricks of each evaluation
+  /** GPU memory held: the query set and both buffers (8 bytes a query each). */
   readonly bytes: number;
+  private readonly size: number;
 
   constructor(private readonly device: GPUDevice, private readonly bricks: number) {
     if (2 * bricks > SLICE) throw new RangeError(`brick timing supports at most ${SLICE / 2} bricks`);
     this.perEval = SLICE;
     const count = MAX_EVALS * SLICE;
     this.queries = device.createQuerySet({ label: 'brick.timestamps', type: 'timestamp', count });
-    this.bytes = count * 8;
+    this.size = count * 8;
+    this.bytes = 3 * this.size;
     this.resolved = device.createBuffer({
-      label: 'brick.timestamps.resolved', size: this.bytes,
+      label: 'brick.timestamps.resolved', size: this.size,
       usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
     });
     this.staging = device.createBuffer({
-      label: 'brick.timestamps.read', size: this.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'brick.timestamps.read', size: this.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
   }
 
@@ -47,7 +50,7 @@ export class BrickTimer {
   /** Milliseconds of GPU time spent in each brick over the recorded evaluations. */
   async read(): Promise<number[]> {
     const enc = this.device.createCommandEncoder({ label: 'brick.timestamps.copy' });
-    enc.copyBufferToBuffer(this.resolved, 0, this.staging, 0, this.bytes);
+    enc.copyBufferToBuffer(this.resolved, 0, this.staging, 0, this.size);
     this.device.queue.submit([enc.finish()]);
     await this.staging.mapAsync(GPUMapMode.READ);
     const t = new BigInt64Array(this.staging.getMappedRange().slice(0));

@@ -10,6 +10,18 @@ export interface BrickSetting {
 
 export type Sampler = 'heun' | 'euler';
 
+/**
+ * An image to start from instead of noise (docs/model-spec.md, "Starting from an image"). Without a
+ * mask the image is noised to the σ that `strength` picks and the rest of the schedule runs (SDEdit);
+ * with one, only the masked pixels are redrawn and the others end exactly as in the image (RePaint).
+ */
+export interface StartImage {
+  image: Float32Array; // [3, H, W] in [-1, 1], the canvas's size; the same for every image of the batch
+  /** 0–1: the share of the steps that run, ⌊strength·steps + ½⌋ (0 returns the image, 1 starts from σ_max). */
+  strength: number;
+  mask?: Float32Array; // [H, W] in [0, 1]: 1 = redraw, 0 = keep (between: a blend)
+}
+
 export interface GenerateOptions {
   width: number; // any multiple of the canvas unit (model/canvas.ts)
   height: number;
@@ -19,6 +31,8 @@ export interface GenerateOptions {
   seed: number; // uint32
   /** Initial N(0, 1) noise [batch, 3, H, W] instead of the seeded draw (parity tests, reproductions). */
   noise?: Float32Array;
+  /** Start from this image (restyle, variations) and, with its mask, repaint part of it. */
+  start?: StartImage;
   batch: number; // 1–8
   labels: LabelChoice;
   bricks: BrickSetting[]; // one per brick of the stack; may change while running (setBricks)
@@ -41,7 +55,7 @@ export interface ImageBatch {
 
 export interface StepInfo {
   step: number; // 1-based, steps done
-  steps: number;
+  steps: number; // steps this run makes (an edit runs the last of them: see StartImage.strength)
   sigma: number; // noise level this step started from
   ms: number; // wall time of this step
   active: number[]; // bricks that ran this step

@@ -1,4 +1,5 @@
-// Buffer helpers. Every buffer gets a label so validation errors name what failed.
+// Buffer helpers. Every buffer gets a label so validation errors name what failed, and goes to the
+// BufferOwner running on its device, if any.
 
 /** A whole buffer or a range of one (offsets must respect minStorageBufferOffsetAlignment). */
 export type BufferArg = GPUBuffer | GPUBufferBinding;
@@ -15,7 +16,7 @@ export function createStorageBuffer(device: GPUDevice, label: string, data: Floa
   const count = typeof data === 'number' ? data : data.length;
   const size = Math.max(16, Math.ceil((count * 4) / 16) * 16);
   const mappedAtCreation = typeof data !== 'number';
-  const buf = device.createBuffer({ label, size, usage: STORAGE() | extraUsage, mappedAtCreation });
+  const buf = owned(device, device.createBuffer({ label, size, usage: STORAGE() | extraUsage, mappedAtCreation }));
   if (typeof data !== 'number') {
     new Float32Array(buf.getMappedRange(), 0, count).set(data);
     buf.unmap();
@@ -24,10 +25,49 @@ export function createStorageBuffer(device: GPUDevice, label: string, data: Floa
 }
 
 export function createUniformBuffer(device: GPUDevice, label: string, byteSize: number): GPUBuffer {
-  return device.createBuffer({
+  return owned(device, device.createBuffer({
     label, size: Math.max(16, Math.ceil(byteSize / 16) * 16),
     usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  });
+  }));
+}
+
+const running = new WeakMap<GPUDevice, BufferOwner>();
+
+function owned(device: GPUDevice, buffer: GPUBuffer): GPUBuffer {
+  running.get(device)?.buffers.push(buffer);
+  return buffer;
+}
+
+/**
+ * The buffers made with the helpers above while `run` is on the stack, to be counted and destroyed
+ * together: those of ops made deep inside an owner that cannot list them (each op's uniforms, ops
+ * made lazily as it records) included. Buffers made with device.createBuffer directly are not seen.
+ */
+export class BufferOwner {
+  readonly buffers: GPUBuffer[] = [];
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** Runs fn (synchronous), taking the buffers it makes. */
+  run<T>(fn: () => T): T {
+    const outer = running.get(this.device);
+    running.set(this.device, this);
+    try {
+      return fn();
+    } finally {
+      if (outer) running.set(this.device, outer);
+      else running.delete(this.device);
+    }
+  }
+
+  get bytes(): number {
+    return this.buffers.reduce((n, b) => n + b.size, 0);
+  }
+
+  destroy(): void {
+    this.buffers.forEach((b) => b.destroy());
+    this.buffers.length = 0;
+  }
 }
 
 /** Copies `count` floats (default: the whole buffer) from `offsetBytes` to the CPU. */

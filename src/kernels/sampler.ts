@@ -1,6 +1,7 @@
-// EDM sampler elementwise ops: preconditioning (+ classifier-free guidance), Euler and Heun
-// updates. Kernel: shaders/sampler.wgsl. Per-image scalars come from the EDM coefficient table,
-// step scalars from each op's uniforms (setStepTimes / setGuidance rewrite them between steps).
+// The EDM sampler's work after each network evaluation, as one dispatch: classifier-free guidance,
+// D = c_skip·x + c_out·F, the Euler or Heun update and the repaint blend. Kernel: shaders/sampler.wgsl.
+// Per-image scalars come from the EDM coefficient table; the step's kind and noise levels from the
+// op's uniforms (setSamplerStep rewrites them before each evaluation, setGuidance once per run).
 import code from '../../shaders/sampler.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
 import { WORKGROUP_SIZE as WG } from '../gpu/pipelines';
@@ -20,126 +21,116 @@ export function edmCoefTable(sigmas: ArrayLike<number>, sigmaData = 0.5): Float3
   return out;
 }
 
-/** Uniform slots of DenoiseParams and StepParams in shaders/sampler.wgsl. */
-const DENOISE = {
-  total: 0, perImage: 1, guided: 2, coefStride: 3, skipOffset: 4, outOffset: 5, gridX: 6, guidance: 7,
+/** Uniform slots of StepParams in shaders/sampler.wgsl. */
+const SLOT = {
+  total: 0, perImage: 1, pixels: 2, guided: 3, kind: 4, masked: 5, coefStride: 6, skipOffset: 7, outOffset: 8,
+  gridX: 9, guidance: 10, t: 11, tNext: 12, h: 13,
 } as const;
-const STEP = { total: 0, gridX: 1, t: 2, tNext: 3, h: 4 } as const;
+const SLOTS = 16;
 
-function elementwise(count: number): { workgroups: [number, number, number] } {
-  return { workgroups: grid2d(ceilDiv(count, WG)) };
-}
+/** What follows an evaluation: D only (parity tests), an Euler step, or one of Heun's two stages. */
+export type SamplerKind = 'denoise' | 'euler' | 'heun-predict' | 'heun-correct';
+const KIND_CODE: Record<SamplerKind, number> = { denoise: 0, euler: 1, 'heun-predict': 2, 'heun-correct': 3 };
 
-export interface DenoiseParams {
+export interface SamplerStepParams {
   label: string;
   f: BufferArg; // network output F: [B, per] or, guided, [2B, per] = [cond B | uncond B]
-  x: BufferArg; // [B, per]
   coef: BufferArg; // EDM coefficient table, image b at b·EDM_COEF.stride
-  out: BufferArg; // D [B, per]
+  denoised: BufferArg; // D [B, per] (the preview)
+  x: BufferArg; // state x_i [B, per]; the network's input but when correcting
+  xNext: BufferArg; // Heun's prediction [B, per]: written by the predict stage, the input of the correction
+  deriv: BufferArg; // Heun's first slope [B, per]
+  noise: BufferArg; // ε [B, per]: the start image's trajectory is y + t·ε (repaint)
+  known: BufferArg; // [y (per) | mask (pixels)] (repaint)
   batch: number; // B
   perImage: number; // 3·H·W
   guidance?: number; // w; omitted: no guidance (F has B images)
 }
 
-export function prepareDenoise(device: GPUDevice, p: DenoiseParams): KernelOp {
-  assertShape(p.batch > 0 && p.perImage > 0, p.label, 'empty');
+export function prepareSamplerStep(device: GPUDevice, p: SamplerStepParams): KernelOp {
+  assertShape(p.batch > 0 && p.perImage > 0 && p.perImage % 3 === 0, p.label,
+    `batch ${p.batch}, per image ${p.perImage}: need both > 0 and 3 channels`);
   const total = p.batch * p.perImage;
-  const { workgroups } = elementwise(total);
-  const u = new UniformWriter(8).u32(DENOISE.total, total).u32(DENOISE.perImage, p.perImage)
-    .u32(DENOISE.guided, p.guidance === undefined ? 0 : 1).u32(DENOISE.coefStride, EDM_COEF.stride)
-    .u32(DENOISE.skipOffset, EDM_COEF.cSkip).u32(DENOISE.outOffset, EDM_COEF.cOut).u32(DENOISE.gridX, workgroups[0])
-    .f32(DENOISE.guidance, p.guidance ?? 1);
+  const workgroups = grid2d(ceilDiv(total, WG));
+  const u = new UniformWriter(SLOTS).u32(SLOT.total, total).u32(SLOT.perImage, p.perImage)
+    .u32(SLOT.pixels, p.perImage / 3).u32(SLOT.guided, p.guidance === undefined ? 0 : 1)
+    .u32(SLOT.coefStride, EDM_COEF.stride).u32(SLOT.skipOffset, EDM_COEF.cSkip).u32(SLOT.outOffset, EDM_COEF.cOut)
+    .u32(SLOT.gridX, workgroups[0]).f32(SLOT.guidance, p.guidance ?? 1);
+  writeStep(u, { kind: 'denoise', t: 1, tNext: 0, masked: false });
   return createOp(device, {
-    key: 'edm_denoise_v1_f32', label: p.label, shader: 'sampler', code, entryPoint: 'edm_denoise',
-    storage: ['read', 'read', 'read', 'rw'], buffers: [p.f, p.x, p.coef, p.out], uniforms: u, workgroups,
+    key: 'edm_step_v2_f32', label: p.label, shader: 'sampler', code, entryPoint: 'edm_step',
+    storage: ['read', 'read', 'rw', 'rw', 'rw', 'rw', 'read', 'read'],
+    buffers: [p.f, p.coef, p.denoised, p.x, p.xNext, p.deriv, p.noise, p.known], uniforms: u, workgroups,
   });
 }
 
-/** Changes w of a guided denoise op. */
-export function setGuidance(queue: GPUQueue, op: KernelOp, guidance: number): void {
-  updateUniforms(queue, op, new UniformWriter(8).f32(DENOISE.guidance, guidance), DENOISE.guidance);
-}
-
-interface StepBase {
-  label: string;
-  count: number; // elements, B·3·H·W
-  t: number; // t_i
+export interface SamplerStep {
+  kind: SamplerKind;
+  t: number; // t_i (the update's; unused by 'denoise')
   tNext: number; // t_{i+1}
+  masked: boolean; // blend onto the start image's trajectory (repaint)
 }
 
-function stepUniforms(p: StepBase): { u: UniformWriter; workgroups: [number, number, number] } {
-  const { workgroups } = elementwise(p.count);
-  const u = new UniformWriter(8).u32(STEP.total, p.count).u32(STEP.gridX, workgroups[0]);
-  writeTimes(u, p.t, p.tNext);
-  return { u, workgroups };
+function writeStep(u: UniformWriter, s: SamplerStep): UniformWriter {
+  return u.u32(SLOT.kind, KIND_CODE[s.kind]).u32(SLOT.masked, s.masked ? 1 : 0)
+    .f32(SLOT.t, s.t).f32(SLOT.tNext, s.tNext).f32(SLOT.h, s.tNext - s.t);
 }
 
-function writeTimes(u: UniformWriter, t: number, tNext: number): void {
-  u.f32(STEP.t, t).f32(STEP.tNext, tNext).f32(STEP.h, tNext - t);
-}
-
-function prepareStep(device: GPUDevice, p: StepBase, entryPoint: string, storage: ('read' | 'rw')[],
-  buffers: BufferArg[]): KernelOp {
-  assertShape(p.count > 0 && p.t > 0, p.label, `count ${p.count}, t ${p.t}: need count > 0 and t > 0`);
-  const { u, workgroups } = stepUniforms(p);
-  return createOp(device, {
-    key: `${entryPoint}_v1_f32`, label: p.label, shader: 'sampler', code, entryPoint, storage, buffers, uniforms: u,
-    workgroups,
-  });
-}
-
-/** Rewrites t, t_next (and t_next − t) of a prepared step op. */
-export function setStepTimes(queue: GPUQueue, op: KernelOp, t: number, tNext: number): void {
-  const u = new UniformWriter(8);
-  writeTimes(u, t, tNext);
-  updateUniforms(queue, op, u, STEP.t, 3);
-}
-
-/** Euler in place: x ← x + (t_next − t)·(x − D)/t. */
-export function prepareEulerStep(device: GPUDevice, p: StepBase & { x: BufferArg; denoised: BufferArg }): KernelOp {
-  return prepareStep(device, p, 'euler_step', ['rw', 'read'], [p.x, p.denoised]);
-}
-
-/** Heun's first stage: d = (x − D)/t, x_next = x + (t_next − t)·d (x unchanged). */
-export function prepareHeunPredict(device: GPUDevice,
-  p: StepBase & { x: BufferArg; denoised: BufferArg; deriv: BufferArg; xNext: BufferArg }): KernelOp {
-  return prepareStep(device, p, 'heun_predict', ['read', 'read', 'rw', 'rw'], [p.x, p.denoised, p.deriv, p.xNext]);
-}
-
-/** Heun's correction (for t_next > 0): x ← x + (t_next − t)·½·(d + (x_next − D(x_next))/t_next). */
-export function prepareHeunCorrect(device: GPUDevice,
-  p: StepBase & { x: BufferArg; xNext: BufferArg; denoised: BufferArg; deriv: BufferArg }): KernelOp {
-  assertShape(p.tNext > 0, p.label, 'Heun correction needs t_next > 0 (use the Euler result on the last step)');
-  return prepareStep(device, p, 'heun_correct', ['rw', 'read', 'read', 'read'], [p.x, p.xNext, p.denoised, p.deriv]);
-}
-
-// ---- CPU references (f32 scalars as the kernels see them) ----
-
-export function denoiseRef(f: Float32Array, x: Float32Array, coef: Float32Array, batch: number, perImage: number,
-  guidance?: number): Float32Array {
-  const total = batch * perImage, out = new Float32Array(total);
-  for (let i = 0; i < total; i++) {
-    const b = Math.floor(i / perImage);
-    const fg = guidance === undefined ? f[i] : f[total + i] + Math.fround(guidance) * (f[i] - f[total + i]);
-    out[i] = coef[b * EDM_COEF.stride + EDM_COEF.cSkip] * x[i] + coef[b * EDM_COEF.stride + EDM_COEF.cOut] * fg;
+/** Sets what the next dispatch of a prepared op does (before each evaluation's submit). */
+export function setSamplerStep(queue: GPUQueue, op: KernelOp, s: SamplerStep): void {
+  if (s.kind !== 'denoise' && !(s.t > 0)) throw new RangeError(`${op.label}: a ${s.kind} step needs t > 0, got ${s.t}`);
+  if (s.kind === 'heun-correct' && !(s.tNext > 0)) {
+    throw new RangeError(`${op.label}: Heun's correction needs t_next > 0 (the last step is an Euler step)`);
   }
-  return out;
+  const u = writeStep(new UniformWriter(SLOTS), s);
+  updateUniforms(queue, op, u, SLOT.kind, 2);
+  updateUniforms(queue, op, u, SLOT.t, 3);
 }
 
-export function eulerStepRef(x: Float32Array, denoised: Float32Array, t: number, tNext: number): Float32Array {
-  const h = Math.fround(tNext - t), tf = Math.fround(t);
-  return x.map((v, i) => v + h * ((v - denoised[i]) / tf));
+/** Changes w of a guided op. */
+export function setGuidance(queue: GPUQueue, op: KernelOp, guidance: number): void {
+  updateUniforms(queue, op, new UniformWriter(SLOTS).f32(SLOT.guidance, guidance), SLOT.guidance);
 }
 
-export function heunPredictRef(x: Float32Array, denoised: Float32Array, t: number,
-  tNext: number): { deriv: Float32Array; xNext: Float32Array } {
-  const h = Math.fround(tNext - t), tf = Math.fround(t);
-  const deriv = x.map((v, i) => (v - denoised[i]) / tf);
-  return { deriv, xNext: x.map((v, i) => v + h * deriv[i]) };
+// ---- CPU reference (f32 scalars as the kernel sees them; the CPU engine runs it) ----
+
+/** The sampler's buffers, updated in place as the kernel updates them. */
+export interface SamplerState {
+  x: Float32Array;
+  xNext: Float32Array;
+  deriv: Float32Array;
+  denoised: Float32Array;
 }
 
-export function heunCorrectRef(x: Float32Array, xNext: Float32Array, denoised: Float32Array, deriv: Float32Array,
-  t: number, tNext: number): Float32Array {
-  const h = Math.fround(tNext - t), tn = Math.fround(tNext);
-  return x.map((v, i) => v + h * 0.5 * (deriv[i] + (xNext[i] - denoised[i]) / tn));
+/** What a repaint keeps: the start image y [per], its mask [pixels] and the noise ε [B, per]. */
+export interface Known {
+  image: Float32Array;
+  mask: Float32Array;
+  noise: Float32Array;
+}
+
+/** The kernel's math on the CPU; `known` is read when `step.masked`. */
+export function samplerStepRef(s: SamplerState, f: Float32Array, coef: Float32Array, batch: number,
+  perImage: number, step: SamplerStep, guidance?: number, known?: Known): void {
+  if (step.masked && !known) throw new RangeError('a masked sampler step needs the known image');
+  const total = batch * perImage, pixels = perImage / 3;
+  const t = Math.fround(step.t), tNext = Math.fround(step.tNext), h = Math.fround(step.tNext - step.t);
+  const w = guidance === undefined ? 0 : Math.fround(guidance);
+  const k = step.masked ? known : undefined;
+  for (let i = 0; i < total; i++) {
+    const b = Math.floor(i / perImage), j = i - b * perImage;
+    const fg = guidance === undefined ? f[i] : f[total + i] + w * (f[i] - f[total + i]);
+    const xIn = step.kind === 'heun-correct' ? s.xNext[i] : s.x[i];
+    const d = coef[b * EDM_COEF.stride + EDM_COEF.cSkip] * xIn + coef[b * EDM_COEF.stride + EDM_COEF.cOut] * fg;
+    const m = k ? k.mask[j % pixels] : 1;
+    const keep = (v: number) => (k ? m * v + (1 - m) * (k.image[j] + tNext * k.noise[i]) : v);
+    s.denoised[i] = k ? m * d + (1 - m) * k.image[j] : d;
+    if (step.kind === 'euler') s.x[i] = keep(s.x[i] + h * ((s.x[i] - d) / t));
+    else if (step.kind === 'heun-predict') {
+      s.deriv[i] = (s.x[i] - d) / t;
+      s.xNext[i] = keep(s.x[i] + h * s.deriv[i]);
+    } else if (step.kind === 'heun-correct') {
+      s.x[i] = keep(s.x[i] + h * 0.5 * (s.deriv[i] + (xIn - d) / tNext));
+    }
+  }
 }

@@ -8,7 +8,7 @@ export const CHANNELS = 3;
 
 /** Largest Fourier embedding the conditioning kernel holds in its uniforms (shaders/conditioning.wgsl). */
 export const MAX_FOURIER_DIM = 256;
-/** Head dimensions d/heads the attention kernel supports (shaders/attention.wgsl). */
+/** Head dimensions d/heads the attention kernel supports (shaders/brick.wgsl). */
 export const HEAD_DIM = { min: 4, max: 64, multiple: 4 } as const;
 
 /** Brick input channels: F_prev (3, bricks above the first), c_in·x (3), then row and col. */

@@ -20,7 +20,7 @@ export interface Architecture {
    * regions run only on canvases they fit, with overlapping regions where a side is not a multiple. */
   canvas_unit?: number;
   gelu: 'tanh';
-  layernorm_eps: number; // the engine's LayerNorm uses it (an override constant of shaders/layernorm.wgsl)
+  layernorm_eps: number; // the engine's LayerNorm uses it (an override constant of shaders/brick.wgsl)
 }
 
 export interface LabelSpec {

@@ -1,11 +1,14 @@
 // The app shell: settings (mirrored in the URL), the session (GPU, model, engine), and the layout.
 import { LitElement, html, css, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import { toImages } from '../engine/engine.ts';
 import type { SettingsPatch } from './events.ts';
-import { describeError } from './notices.ts';
+import { describeError, urlNotice } from './notices.ts';
 import { costKey, Session } from './session.ts';
-import { fitToModel, fromQuery, toQuery, type EngineChoice, type Settings } from './settings.ts';
+import { fitToModel, readQuery, toQuery, type EngineChoice, type Settings, type UrlProblem } from './settings.ts';
+import { fitStart, resultSource, startFileNotice, startImage, type StartState } from './start-image.ts';
 import './brick-panel.ts';
+import './edit-panel.ts';
 import './data-credits.ts';
 import './gen-controls.ts';
 import './image-grid.ts';
@@ -28,11 +31,14 @@ export class LegoApp extends LitElement {
     .actions { display: flex; gap: 0.5rem; align-items: center; margin-bottom: 0.5rem; }
     .actions button { font-size: 1.05rem; padding: 0.4rem 1.2rem; }
     a.share { font-size: 0.85rem; }
+    .compare { display: flex; gap: 1rem; flex-wrap: wrap; align-items: flex-start; }
   `;
 
-  @state() private settings: Settings = fromQuery(location.search);
+  private readonly link = readQuery(location.search);
+  @state() private settings: Settings = this.link.settings;
   private readonly session = new Session(this, this.settings.model, this.settings.engine);
   private fitted = false;
+  @state() private start: StartState | null = null; // the image to start from (not in the URL)
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -40,15 +46,23 @@ export class LegoApp extends LitElement {
     // No blank page: anything that escapes becomes a message too.
     addEventListener('error', (e) => this.session.notify(describeError(e.error ?? e.message)));
     addEventListener('unhandledrejection', (e) => this.session.notify(describeError(e.reason)));
+    this.notifyLink(this.link.problems);
   }
 
   protected override willUpdate(): void {
     const meta = this.session.model?.meta;
     if (meta && !this.fitted) {
       this.fitted = true;
-      this.settings = fitToModel(this.settings, meta);
+      const problems: UrlProblem[] = [];
+      this.settings = fitToModel(this.settings, meta, problems);
+      this.notifyLink(problems);
       this.syncUrl();
     }
+  }
+
+  /** Says which parameters of the link the page opened with it did not use, and what it used instead. */
+  private notifyLink(problems: UrlProblem[]) {
+    problems.forEach((p) => this.session.notify(urlNotice(p)));
   }
 
   private syncUrl() {
@@ -70,7 +84,21 @@ export class LegoApp extends LitElement {
   }
 
   private generate() {
-    void this.session.generate(this.settings);
+    void this.session.generate(this.settings, this.start ? startImage(this.start, this.settings.strength) : undefined);
+  }
+
+  private onStart(e: CustomEvent<StartState | null>) {
+    this.start = e.detail;
+    this.session.dismiss('start');
+  }
+
+  /** "Edit" under a result: that image becomes the start image. */
+  private async editResult(e: CustomEvent<number>) {
+    const r = this.session.result;
+    if (!r) return;
+    const source = resultSource(r.images, e.detail, `result ${e.detail + 1} (seed ${r.settings.seed})`);
+    this.start = await fitStart(source, this.settings.width, this.settings.height);
+    this.session.dismiss('start');
   }
 
   override render() {
@@ -93,6 +121,11 @@ export class LegoApp extends LitElement {
           <prompt-box .vocab=${meta?.labels.vocab ?? []}
             .stopWords=${(meta?.labels as { stop_words?: string[] })?.stop_words ?? []}
             .value=${this.settings.prompt} ?disabled=${running || !meta}></prompt-box>
+          <h2>Start image</h2>
+          <edit-panel .start=${this.start} .width=${this.settings.width} .height=${this.settings.height}
+            .strength=${this.settings.strength} .steps=${this.settings.steps} ?disabled=${running || !meta}
+            @start-change=${this.onStart}
+            @start-error=${(e: CustomEvent) => s.notify(startFileNotice(e.detail))}></edit-panel>
           <h2>Settings</h2>
           <gen-controls .settings=${this.settings} .meta=${meta} ?disabled=${running}></gen-controls>
           <h2>Bricks</h2>
@@ -114,9 +147,14 @@ export class LegoApp extends LitElement {
             ? html`<image-grid data-testid="preview" heading="Denoised estimate (live)"
               .batch=${s.preview}></image-grid>`
             : nothing}
-          ${result && !running ? html`<image-grid data-testid="results"
-            heading="Results (seed ${result.settings.seed})" downloads
-            filename="lego-${result.settings.seed}" .batch=${result.images}></image-grid>` : nothing}
+          ${result && !running ? html`<div class="compare">
+            ${result.start ? html`<image-grid data-testid="before" heading="Before"
+              .batch=${toImages(result.start.image, 1, result.images.width, result.images.height)}></image-grid>`
+              : nothing}
+            <image-grid data-testid="results" downloads editable
+              heading="${result.start ? 'After' : 'Results'} (seed ${result.settings.seed})"
+              filename="lego-${result.settings.seed}" .batch=${result.images}
+              @edit-image=${this.editResult}></image-grid></div>` : nothing}
         </section>
       </main>
       ${meta

@@ -1,5 +1,5 @@
 // A batch of RGBA images as canvases (the live preview or the results), scaled up crisply,
-// each with a download-as-PNG button when asked for.
+// each with a download-as-PNG button and an Edit button (start from it) when asked for.
 import { LitElement, html, css, nothing, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { ImageBatch } from '../engine/types.ts';
@@ -18,6 +18,7 @@ export class ImageGrid extends LitElement {
   @property() heading = '';
   @property() filename = 'lego'; // download names: <filename>-<i>.png
   @property({ type: Boolean }) downloads = false;
+  @property({ type: Boolean }) editable = false; // an Edit button sends 'edit-image' with the image's index
   @property({ type: Number }) displaySize = 192; // CSS px of the longer side
 
   private draw() {
@@ -32,6 +33,10 @@ export class ImageGrid extends LitElement {
 
   protected override updated(_: PropertyValues): void {
     this.draw();
+  }
+
+  private edit(i: number) {
+    this.dispatchEvent(new CustomEvent('edit-image', { detail: i, bubbles: true, composed: true }));
   }
 
   private download(i: number) {
@@ -56,6 +61,8 @@ export class ImageGrid extends LitElement {
           data-testid="image" aria-label="${this.heading} image ${i + 1}"></canvas>
         ${this.downloads ? html`<button type="button" data-testid="download"
           @click=${() => this.download(i)}>Download PNG</button>` : nothing}
+        ${this.editable ? html`<button type="button" data-testid="edit" title="Start from this image"
+          @click=${() => this.edit(i)}>Edit</button>` : nothing}
       </figure>`)}</div>`;
   }
 }

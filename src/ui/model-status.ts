@@ -10,7 +10,7 @@ import type { EngineChoice } from './settings.ts';
 
 /** The CPU engine's offline state, as the Engine line says it. */
 const OFFLINE_TEXT: Record<NonNullable<EngineInfo['offline']>, string> = {
-  saving: 'saving it for offline use…', kept: 'kept for offline use', 'not kept': 'not kept for offline use',
+  kept: 'kept for offline use', 'not kept': 'not kept for offline use',
 };
 
 @customElement('model-status')

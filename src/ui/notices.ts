@@ -2,6 +2,7 @@
 import { DeviceLostError, NoAdapterError, NoWebGPUError } from '../gpu/device.ts';
 import { ModelLoadError } from '../model/errors.ts';
 import { UnknownWordError } from '../model/labels.ts';
+import type { UrlProblem } from './settings.ts';
 
 export interface Notice {
   id: string; // one notice per id: a newer one replaces it
@@ -96,3 +97,10 @@ export const noWebgpuNotice = (why: string): Notice => ({
     'a few seconds per image instead of a fraction of one. ' +
     'For GPU speed, use a browser with WebGPU on a machine with a GPU.',
 });
+
+/** A link parameter the page did not use as given (the value cut short: a link can carry megabytes). */
+export function urlNotice(p: UrlProblem): Notice {
+  const value = p.value.length > 60 ? `${p.value.slice(0, 60)}… (${p.value.length} characters)` : p.value;
+  return { id: `url-${p.key}`, level: 'warning', title: `Link setting "${p.key}" not used`,
+    text: `${p.key}=${value} ${p.why}. ${p.action}` };
+}

@@ -5,7 +5,8 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { acquireDevice, type DeviceLostError, NoAdapterError, NoWebGPUError, type GpuContext } from '../gpu/device.ts';
 import { loadModel, type LoadedModel } from '../model/load.ts';
 import { labelVector } from '../model/labels.ts';
-import type { BrickSetting, Engine, GenerateResult, ImageBatch, StepInfo } from '../engine/types.ts';
+import type { BrickSetting, Engine, GenerateResult, ImageBatch, StartImage, StepInfo } from '../engine/types.ts';
+import { editSteps } from '../engine/start.ts';
 import { loadModelFiles, removeCachedModel, storageInfo, type StorageInfo } from '../store/weights-cache.ts';
 import { LegoEngine } from '../engine/engine.ts';
 import { median } from './format.ts';
@@ -31,7 +32,7 @@ export interface EngineInfo {
   kind: 'webgpu' | 'cpu';
   reason: string;
   threads?: number; // CPU engine: wasm threads
-  offline?: 'saving' | 'kept' | 'not kept'; // CPU engine: its runtime's files in the offline cache
+  offline?: 'kept' | 'not kept'; // CPU engine: its runtime's files in the offline cache
 }
 
 export class Session implements ReactiveController {
@@ -45,13 +46,15 @@ export class Session implements ReactiveController {
   storage?: StorageInfo;
   run?: RunState;
   preview?: ImageBatch;
-  result?: GenerateResult & { settings: Settings };
+  result?: GenerateResult & { settings: Settings; start?: StartImage };
   /** Median ms per step with every brick on, per canvas/batch/guidance (to show what skipping saves). */
   readonly fullMs = new Map<string, number>();
   private abort?: AbortController;
   private started = false;
   private losses: number[] = [];
   private engineFor?: GpuContext | 'cpu';
+  /** Counts engine switches: work begun before the latest one drops what it made (a device, a worker). */
+  private epoch = 0;
 
   constructor(private readonly host: ReactiveControllerHost & HTMLElement, readonly modelUrl: string,
     private choice: EngineChoice = 'auto') {
@@ -83,27 +86,34 @@ export class Session implements ReactiveController {
     this.notify(describeError(e));
   }
 
-  private async openDevice(): Promise<void> {
+  /** Opens a device unless the engine was switched meanwhile (then it returns false). */
+  private async openDevice(epoch = this.epoch): Promise<boolean> {
     const ctx = await acquireDevice({ label: 'lego-device' });
+    if (epoch !== this.epoch) {
+      ctx.device.destroy();
+      return false;
+    }
     this.gpu = ctx;
     if (ctx.isFallback && this.choice === 'webgpu') this.notify(fallbackAdapterNotice(ctx.adapterName, false));
     void ctx.lost.then((err) => {
       if (this.gpu === ctx) void this.recover(err); // a device we replaced or disposed is no loss
     });
+    return true;
   }
 
   /**
    * Picks the engine: WebGPU on a hardware adapter; the CPU engine when WebGPU is missing, has no
    * adapter or only a software one (unless WebGPU was asked for), or when the CPU engine was asked for.
    */
-  private async chooseEngine(): Promise<void> {
+  private async chooseEngine(epoch = this.epoch): Promise<void> {
     if (this.choice === 'cpu') {
       this.engineInfo = { kind: 'cpu', reason: 'chosen on this page' };
       return;
     }
     try {
-      await this.openDevice();
+      if (!(await this.openDevice(epoch))) return;
     } catch (e) {
+      if (epoch !== this.epoch) return;
       if (this.choice !== 'auto' || !(e instanceof NoWebGPUError || e instanceof NoAdapterError)) throw e;
       const why = e instanceof NoWebGPUError ? 'This browser has no WebGPU' : 'WebGPU has no GPU adapter here';
       this.engineInfo = { kind: 'cpu', reason: why };
@@ -148,7 +158,7 @@ export class Session implements ReactiveController {
   }
 
   /** Builds the engine once the model is there: on the device (once per device), or the CPU engine. */
-  private async ensureEngine(): Promise<void> {
+  private async ensureEngine(epoch = this.epoch): Promise<void> {
     const model = this.model;
     if (!model) return;
     if (this.engineInfo?.kind === 'cpu') {
@@ -156,13 +166,8 @@ export class Session implements ReactiveController {
       this.engineFor = 'cpu';
       const { CpuWorkerEngine } = await import('../engine-cpu/client.ts'); // onnxruntime-web loads only in its worker
       const engine = await CpuWorkerEngine.create(model);
-      if (this.engineFor !== 'cpu') return engine.destroy(); // switched meanwhile
-      this.engineInfo = { ...this.engineInfo, threads: engine.threads, offline: 'saving' };
-      void engine.offline.then((kept) => {
-        if (this.engine !== engine || this.engineInfo?.kind !== 'cpu') return;
-        this.engineInfo = { ...this.engineInfo, offline: kept ? 'kept' : 'not kept' };
-        this.update();
-      });
+      if (epoch !== this.epoch) return engine.destroy(); // switched meanwhile
+      this.engineInfo = { ...this.engineInfo, threads: engine.threads, offline: engine.kept ? 'kept' : 'not kept' };
       return this.ready(engine);
     }
     const gpu = this.gpu;
@@ -183,21 +188,23 @@ export class Session implements ReactiveController {
   async setEngineChoice(choice: EngineChoice): Promise<void> {
     if (choice === this.choice) return;
     this.choice = choice;
+    const epoch = ++this.epoch;
     this.abort?.abort();
     const engine = this.engine, gpu = this.gpu;
     this.engine = undefined;
     this.gpu = undefined;
     this.engineFor = undefined;
+    this.engineInfo = undefined; // until chosen: an engine built meanwhile (start()) waits for it
     engine?.destroy();
     gpu?.device.destroy();
     ['slow', 'engine', 'gpu', 'error'].forEach((id) => this.dismiss(id));
     if (this.phase !== 'downloading') this.phase = 'starting';
     this.update();
     try {
-      await this.chooseEngine();
-      await this.ensureEngine();
+      await this.chooseEngine(epoch);
+      await this.ensureEngine(epoch);
     } catch (e) {
-      this.fail(e);
+      if (epoch === this.epoch) this.fail(e);
     }
   }
 
@@ -234,8 +241,8 @@ export class Session implements ReactiveController {
     }
   }
 
-  /** Starts a generation; resolves when it ends (done, cancelled or failed). */
-  async generate(s: Settings): Promise<void> {
+  /** Starts a generation (from a start image, if given); resolves when it ends (done, cancelled or failed). */
+  async generate(s: Settings, start?: StartImage): Promise<void> {
     const engine = this.engine;
     if (!engine || !this.model || this.phase !== 'ready') return;
     const labels = { category: s.category, style: s.style, prompt: s.prompt };
@@ -249,17 +256,18 @@ export class Session implements ReactiveController {
     this.phase = 'running';
     this.preview = undefined;
     const run: RunState = (this.run = {
-      step: 0, steps: s.steps, stepMs: [], active: [], everyBrick: true, startedAt: performance.now(),
+      step: 0, steps: start ? editSteps(s.steps, start.strength) : s.steps, stepMs: [], active: [], everyBrick: true,
+      startedAt: performance.now(),
     });
     this.update();
     try {
       const res = await engine.generate({
         width: s.width, height: s.height, steps: s.steps, sampler: s.sampler, guidance: s.guidance, seed: s.seed,
-        batch: s.batch, labels, bricks: s.bricks, shiftTiling: s.shift, preview: true, signal: abort.signal,
+        batch: s.batch, labels, bricks: s.bricks, shiftTiling: s.shift, preview: true, signal: abort.signal, start,
         onStep: (info) => this.onStep(run, info),
       });
       run.endedAt = performance.now();
-      this.result = { ...res, settings: s };
+      this.result = { ...res, settings: s, start };
       if (run.everyBrick) this.fullMs.set(costKey(s), median(res.stepMs));
     } catch (e) {
       run.endedAt = performance.now();

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import type { Engine, Sampler } from '../../src/engine/types';
+import type { Engine, Sampler, StartImage } from '../../src/engine/types';
 import { loadModel, parseModelJson, type LoadedModel } from '../../src/model/load';
 import { buildApp, ROOT, serveApp, type ServedApp } from '../../tools/app';
 
@@ -61,16 +61,17 @@ export async function startApp(): Promise<ServedApp> {
 /** The URL settings the browser tests open the page with. */
 export interface PageSettings { w: number; h: number; steps: number; sampler: Sampler; guidance: number; batch: number; seed: number }
 
-/** Image 0 of the tiny model with the page's settings (any category, style and words, every brick on),
- * generated in Node by the engine `create` makes: what the page must match. */
-export async function tinyImageInNode(create: (model: LoadedModel) => Promise<Engine>, s: PageSettings): Promise<Uint8ClampedArray> {
+/** Image 0 of the tiny model with the page's settings (any category, style and words, every brick on; from
+ * a start image if given), generated in Node by the engine `create` makes: what the page must match. */
+export async function tinyImageInNode(create: (model: LoadedModel) => Promise<Engine>, s: PageSettings,
+  start?: StartImage): Promise<Uint8ClampedArray> {
   const meta = parseModelJson(await readFile(TINY[0], 'utf8'));
   const engine = await create(await loadModel(meta, new Uint8Array(await readFile(TINY[1]))));
   try {
     const res = await engine.generate({
       width: s.w, height: s.h, steps: s.steps, sampler: s.sampler, guidance: s.guidance, seed: s.seed, batch: s.batch,
       labels: { category: null, style: null, prompt: '' },
-      bricks: meta.architecture.bricks.map(() => ({ enabled: true, skip: null })), shiftTiling: true,
+      bricks: meta.architecture.bricks.map(() => ({ enabled: true, skip: null })), shiftTiling: true, start,
     });
     return res.images.images[0];
   } finally {

@@ -53,6 +53,31 @@ export function loadGolden<M extends { version: number } = Golden['meta']>(dir =
   return { meta, tensors: new Map([...raw].map(([k, t]) => [k, t.data])) };
 }
 
+/** Edit trajectories of the tiny model (train/fixtures.py generate_edit): edit.json + edit.safetensors. */
+export interface EditGolden {
+  meta: {
+    version: number;
+    canvas: [number, number]; // H, W
+    batch: number;
+    steps: number;
+    strength: number;
+    edit_steps: number;
+    cases: Record<string, { sampler: 'heun' | 'euler'; guidance: number; mask: boolean; trajectory: string[] }>;
+  };
+  tensors: Map<string, Float32Array>; // start [3, H, W], mask [H, W], noise [B, 3, H, W], labels [L], trajectories
+}
+
+const EXPECTED_EDIT_VERSION = 2;
+
+export function loadEditGolden(dir = DIR): EditGolden {
+  const meta = JSON.parse(readFileSync(new URL('edit.json', dir), 'utf8'));
+  if (meta.version !== EXPECTED_EDIT_VERSION) {
+    throw new Error(`edit fixtures are v${meta.version}, tests expect v${EXPECTED_EDIT_VERSION}: run ${REGEN}`);
+  }
+  const raw = parseSafetensors(readFileSync(new URL('edit.safetensors', dir)), 'edit.safetensors');
+  return { meta, tensors: new Map([...raw].map(([k, t]) => [k, t.data])) };
+}
+
 export function tinyModelFiles(dir = DIR): { json: string; weights: Uint8Array } {
   return { json: readFileSync(new URL('model.json', dir), 'utf8'), weights: new Uint8Array(readFileSync(new URL('weights.safetensors', dir))) };
 }

@@ -3,7 +3,8 @@
 // bricks on, with bricks skipped and with a shifted region grid, and every step of a guided 3-step
 // Heun run; on the tiny stack (non-square 32×16 canvas of two top regions) and on official-style
 // 2/8/2-patch stacks in PG and PR order (32×32: a patch-8 brick of 4 tokens per region, a patch-2
-// whole-canvas brick of 256).
+// whole-canvas brick of 256). On the tiny stack, every step of edits from a start image: restyled,
+// and repainted under a mask (Heun with guidance, Euler without).
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuEngine } from '../../src/engine-cpu/engine';
@@ -11,13 +12,15 @@ import { LegoEngine } from '../../src/engine/engine';
 import type { LoadedModel } from '../../src/model/load';
 import { allClose, diffStats } from '../../tools/close';
 import { getTestGpu, takeUncapturedErrors } from '../gpu';
-import { FIXTURES, labelChoice, loadGolden, loadTinyModel, type Golden } from './fixture';
+import { FIXTURES, labelChoice, loadEditGolden, loadGolden, loadTinyModel, type Golden } from './fixture';
 
 // D_k is O(1): f32 kernels against PyTorch f32, errors compounding over bricks: max |Δ| ≤ 1e-3.
 const ATOL = 1e-3;
 // Each Heun state inherits the rounding of x0 = 80·noise (±300, f32 ulp 3e-5) through h·(x − D)/t:
 // measured 4.6e-4 on x1, 3.3e-4 on x2 and x3; the same 1e-3 absolute bound.
 const STATE_TOL = { atol: 1e-3 };
+// An edit starts at σ = 0.97 (states up to ±5, f32 ulp 5e-7): measured ≤ 2e-5 on both engines.
+const EDIT_TOL = { atol: 1e-4 };
 
 const ENGINES = {
   webgpu: async (model: LoadedModel) => LegoEngine.create(await getTestGpu(), model),
@@ -76,4 +79,29 @@ describe.each(CASES)('$engine engine parity with the PyTorch reference: $name', 
     expect(res.raw).toEqual(states[states.length - 1]);
     console.info(`parity worst |Δ|: ${errs.join(', ')}`);
   });
+
+  if (dir === FIXTURES[0].dir) {
+    it.each(['restyle', 'repaint', 'repaint_euler'])('every step of an edit from a start image: %s', async (name) => {
+      const { meta, tensors } = loadEditGolden(dir);
+      const c = meta.cases[name];
+      const [H, W] = meta.canvas;
+      const states: Float32Array[] = [];
+      const res = await engine.generate({
+        width: W, height: H, steps: meta.steps, sampler: c.sampler, guidance: c.guidance, seed: 0, batch: meta.batch,
+        noise: tensors.get('noise')!, shiftTiling: true,
+        start: { image: tensors.get('start')!, strength: meta.strength, mask: c.mask ? tensors.get('mask')! : undefined },
+        bricks: model.meta.architecture.bricks.map(() => ({ enabled: true })),
+        labels: labelChoice(model.meta.labels, tensors.get('labels')!), traceX: true,
+        onStep: (s) => states.push(s.x!),
+      });
+      expect(states).toHaveLength(meta.edit_steps);
+      expect(res.evaluations).toBe(c.sampler === 'heun' ? 2 * meta.edit_steps - 1 : meta.edit_steps);
+      const errs = c.trajectory.slice(1).map((key, i) => {
+        const r = allClose(states[i], tensors.get(key)!, EDIT_TOL);
+        expect(r.ok, `${key}: ${r.message}`).toBe(true);
+        return `${key} ${r.absErr.toExponential(1)}`;
+      });
+      console.info(`edit parity worst |Δ|: ${errs.join(', ')}`);
+    });
+  }
 });

@@ -1,65 +1,103 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  denoiseRef, edmCoefTable, eulerStepRef, heunCorrectRef, heunPredictRef, prepareDenoise,
-  prepareEulerStep, prepareHeunCorrect, prepareHeunPredict, setGuidance, setStepTimes,
+  edmCoefTable, prepareSamplerStep, type SamplerState, type SamplerStep, samplerStepRef, setGuidance, setSamplerStep,
 } from '../../src/kernels/sampler';
 import { getTestDevice } from '../gpu';
 import { download, expectClose, randArray, rng, runChecked, upload } from '../util';
 
-// A handful of f32 multiply-adds per element, same order as the reference (which rounds its
-// scalars to f32 as the uniforms do): 1e-5 relative, 1e-6 absolute.
-const TOL = { rtol: 1e-5, atol: 1e-6 };
+// A handful of f32 multiply-adds per element, in the reference's order (which rounds its scalars to
+// f32 as the uniforms do, but adds in f64): 1e-5 relative; x − D cancels on states up to ±80 (σ_max),
+// whose f32 ulp is 7.6e-6, so 2e-5 absolute.
+const TOL = { rtol: 1e-5, atol: 2e-5 };
 
-describe('edm_denoise', () => {
+// Awkward sizes: 3 images of 5×7 (105 floats each, 315 in all: not a multiple of the workgroup), each
+// image at its own σ, so every per-image index is exercised.
+const B = 3, H = 5, W = 7, PIXELS = H * W, PER = 3 * PIXELS, N = B * PER;
+const SIGMAS = [80, 1.5, 0.002];
+// Heun's two stages from t = 3.2 to 1.7, then the last step (Euler to t = 0).
+const STEPS: SamplerStep[] = [
+  { kind: 'denoise', t: 1, tNext: 0, masked: false },
+  { kind: 'heun-predict', t: 3.2, tNext: 1.7, masked: false },
+  { kind: 'heun-correct', t: 3.2, tNext: 1.7, masked: false },
+  { kind: 'euler', t: 1.7, tNext: 0, masked: false },
+];
+
+describe('edm_step: guidance, D, the update and the repaint blend in one dispatch', () => {
   for (const guided of [false, true]) {
-    it(guided ? 'with guidance [cond | uncond]' : 'without guidance', async () => {
-      const device = await getTestDevice();
-      const rand = rng(guided ? 1 : 2);
-      const B = 3, per = 3 * 5 * 7;
-      const f = randArray(rand, (guided ? 2 : 1) * B * per), x = randArray(rand, B * per, -80, 80);
-      const coef = edmCoefTable([80, 1.5, 0.002]);
-      const out = upload(device, 'D', B * per);
-      const op = prepareDenoise(device, { label: 'test.denoise', f: upload(device, 'F', f), x: upload(device, 'x', x),
-        coef: upload(device, 'coef', coef), out, batch: B, perImage: per, guidance: guided ? 3.5 : undefined });
-      await runChecked(device, 'denoise', () => [op]);
-      expectClose(await download(device, out, B * per), denoiseRef(f, x, coef, B, per, guided ? 3.5 : undefined), TOL);
-      if (guided) {
-        setGuidance(device.queue, op, 0.25);
-        await runChecked(device, 'denoise w=0.25', () => [op]);
-        expectClose(await download(device, out, B * per), denoiseRef(f, x, coef, B, per, 0.25), TOL);
-      }
-    });
+    for (const masked of [false, true]) {
+      it(`${guided ? 'guided' : 'unguided'}, ${masked ? 'repaint' : 'no mask'}: each kind as the CPU reference`,
+        async () => {
+          const device = await getTestDevice();
+          const rand = rng(10 + 2 * Number(guided) + Number(masked));
+          const f = randArray(rand, (guided ? 2 : 1) * N), coef = edmCoefTable(SIGMAS);
+          const noise = randArray(rand, N, -3, 3), image = randArray(rand, PER, -1, 1);
+          // a mask of 0s, 1s and blends
+          const mask = Float32Array.from({ length: PIXELS }, (_, p) => [0, 1, 0.3][p % 3]);
+          const ref: SamplerState = {
+            x: randArray(rand, N, -80, 80), xNext: new Float32Array(N), deriv: new Float32Array(N),
+            denoised: new Float32Array(N),
+          };
+          const gpu = {
+            x: upload(device, 'x', ref.x), xNext: upload(device, 'xn', N), deriv: upload(device, 'd', N),
+            denoised: upload(device, 'D', N),
+          };
+          const fBuf = upload(device, 'F', f);
+          const known = new Float32Array([...image, ...mask]);
+          const op = prepareSamplerStep(device, {
+            label: 'test.step', f: fBuf, coef: upload(device, 'coef', coef), ...gpu, noise: upload(device, 'eps', noise),
+            known: upload(device, 'known', known), batch: B, perImage: PER, guidance: guided ? 3.5 : undefined,
+          });
+          for (const [n, step] of STEPS.entries()) {
+            const s = { ...step, masked: masked && step.kind !== 'denoise' };
+            if (n === 2) { // the correction sees another F, as it does after the second evaluation
+              f.set(randArray(rand, f.length));
+              device.queue.writeBuffer(fBuf, 0, f as Float32Array<ArrayBuffer>);
+            }
+            setSamplerStep(device.queue, op, s);
+            await runChecked(device, s.kind, () => [op]);
+            samplerStepRef(ref, f, coef, B, PER, s, guided ? 3.5 : undefined,
+              masked ? { image, mask, noise } : undefined);
+            for (const k of ['x', 'xNext', 'deriv', 'denoised'] as const) {
+              expectClose(await download(device, gpu[k], N), ref[k], TOL);
+            }
+          }
+          if (masked) { // the last step lands on t = 0: unmasked pixels are the start image, exactly
+            const x = await download(device, gpu.x, N);
+            for (let i = 0; i < N; i++) {
+              if (mask[(i % PER) % PIXELS] === 0) expect(x[i]).toBe(image[i % PER]);
+            }
+          }
+        });
+    }
   }
-});
 
-describe('Euler and Heun updates', () => {
-  it('euler_step in place, then new step times through setStepTimes', async () => {
+  it('setGuidance changes w of a prepared op', async () => {
     const device = await getTestDevice();
-    const rand = rng(4);
-    const n = 1001, x0 = randArray(rand, n, -10, 10), D = randArray(rand, n);
-    const x = upload(device, 'x', x0);
-    const op = prepareEulerStep(device, { label: 'test.euler', count: n, t: 12.5, tNext: 8.1, x, denoised: upload(device, 'D', D) });
-    await runChecked(device, 'euler', () => [op]);
-    const x1 = await download(device, x, n);
-    expectClose(x1, eulerStepRef(x0, D, 12.5, 8.1), TOL);
-    setStepTimes(device.queue, op, 0.5, 0);
-    await runChecked(device, 'euler last step', () => [op]);
-    expectClose(await download(device, x, n), eulerStepRef(x1, D, 0.5, 0), TOL); // t_next = 0: x' = D
+    const rand = rng(20);
+    const f = randArray(rand, 2 * N), x = randArray(rand, N, -5, 5), coef = edmCoefTable(SIGMAS);
+    const out = upload(device, 'D', N), xBuf = upload(device, 'x', x);
+    const op = prepareSamplerStep(device, {
+      label: 'test.w', f: upload(device, 'F', f), coef: upload(device, 'coef', coef), denoised: out, x: xBuf,
+      xNext: upload(device, 'xn', N), deriv: upload(device, 'd', N), noise: upload(device, 'eps', N), known: upload(device, 'k', PER + PIXELS),
+      batch: B, perImage: PER, guidance: 2,
+    });
+    setGuidance(device.queue, op, 0.25);
+    setSamplerStep(device.queue, op, STEPS[0]);
+    await runChecked(device, 'w = 0.25', () => [op]);
+    const ref = { x, xNext: x, deriv: x, denoised: new Float32Array(N) };
+    samplerStepRef(ref, f, coef, B, PER, STEPS[0], 0.25);
+    expectClose(await download(device, out, N), ref.denoised, TOL);
   });
 
-  it('heun_predict then heun_correct equals the EDM Heun step', async () => {
+  it('refuses steps the sampler never takes', async () => {
     const device = await getTestDevice();
-    const rand = rng(5);
-    const n = 67, t = 3.2, tNext = 1.7;
-    const x0 = randArray(rand, n, -4, 4), D1 = randArray(rand, n), D2 = randArray(rand, n);
-    const x = upload(device, 'x', x0), deriv = upload(device, 'd', n), xNext = upload(device, 'xn', n);
-    await runChecked(device, 'heun predict', () => [prepareHeunPredict(device, {
-      label: 'test.heun1', count: n, t, tNext, x, denoised: upload(device, 'D1', D1), deriv, xNext })]);
-    const pred = heunPredictRef(x0, D1, t, tNext);
-    expectClose(await download(device, deriv, n), pred.deriv, TOL);
-    expectClose(await download(device, xNext, n), pred.xNext, TOL);
-    await runChecked(device, 'heun correct', () => [prepareHeunCorrect(device, {
-      label: 'test.heun2', count: n, t, tNext, x, xNext, denoised: upload(device, 'D2', D2), deriv })]);
-    expectClose(await download(device, x, n), heunCorrectRef(x0, pred.xNext, D2, pred.deriv, t, tNext), TOL);
+    const b = upload(device, 'b', N);
+    const op = prepareSamplerStep(device, {
+      label: 'test.bad', f: b, coef: upload(device, 'coef', edmCoefTable(SIGMAS)), denoised: b, x: b, xNext: b, deriv: b,
+      noise: b, known: b, batch: B, perImage: PER,
+    });
+    expect(() => setSamplerStep(device.queue, op, { kind: 'euler', t: 0, tNext: 0, masked: false })).toThrow(/t > 0/);
+    expect(() => setSamplerStep(device.queue, op, { kind: 'heun-correct', t: 1, tNext: 0, masked: false }))
+      .toThrow(/t_next > 0/);
   });
 });

@@ -85,12 +85,13 @@ describe('model.json validation', () => {
 });
 
 describe('device limits', () => {
-  it('a tensor larger than one buffer binding fails before allocation, naming the tensor', async () => {
+  it('weights larger than one buffer binding fail before allocation, naming them', async () => {
     const model = await loadTinyModel();
     const limits = { maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 28 };
     expect(() => checkWeightsFit(model, limits)).not.toThrow();
-    // The tiny model's largest tensor: t_embed.0.weight [32, 256] f32 = 32 KiB.
+    // The tiny model's largest pack (src/engine/weights.ts): its 7 adaLN linears as one matrix,
+    // 4 blocks' [6·32, 32] and 3 final layers' [2·32, 32] f32 = 120 KiB, and their biases (3.75 KiB).
     expect(() => checkWeightsFit(model, { ...limits, maxStorageBufferBindingSize: 16384 }))
-      .toThrow(/tensor t_embed\.0\.weight needs 32\.0 KiB, over this device's largest buffer binding \(16\.0 KiB\)/);
+      .toThrow(/weights adaln need 123\.8 KiB in one buffer, over this device's largest buffer binding \(16\.0 KiB\)/);
   });
 });

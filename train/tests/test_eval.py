@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from train import dataset
-from train.eval import nearest_distances
+from train.eval import held_out_emoji, nearest_distances, seam
 from train.judge import images
 from train.tests.test_train import build_fake
 
@@ -34,6 +34,26 @@ def test_the_32px_copy_loads_without_64px_images(tmp_path):
     assert d.info == full.info
     with pytest.raises(dataset.DatasetError, match="no 64×64 images"):
         d.x64
+
+
+def test_seam_measures_steps_across_the_mask_border_only():
+    mask = torch.zeros(4, 4)
+    mask[1:3, 1:3] = 1
+    x = torch.full((1, 3, 4, 4), -1.0)
+    x[..., 1:3, 1:3] = 1.0  # a white square exactly on the mask: every border pair differs by 255
+    assert seam(x, mask).tolist() == [255.0]
+    x[..., 0, 0] = 1.0  # a corner pixel: not on the border
+    assert seam(x, mask).tolist() == [255.0]
+    assert seam(torch.zeros(1, 3, 4, 4), mask).tolist() == [0.0]
+
+
+def test_held_out_emoji_are_held_out_and_drawn_in_enough_styles(tmp_path):
+    build_fake(tmp_path)
+    d = dataset.EmojiData(tmp_path / "data")
+    picked = held_out_emoji(d, 3, min_styles=1)
+    assert picked and len(picked) <= 3
+    for name, rows in picked:
+        assert all(d.held[r] and d.info["names"][r] == name and d.style[r] == s for s, r in rows.items())
 
 
 def synthetic_data(path, n=96, seed=0):
@@ -75,7 +95,8 @@ def test_the_64px_eval_modes_score_a_tiny_grown_model_beside_its_base(tmp_path, 
     train.main(["--name", "big", "--preset", "tiny-64", "--canvas", "64", "--init", str(tmp_path / "init")] + runs)
     subprocess.run(export + [str(tmp_path / "runs" / "big"), "--out", str(tmp_path / "m64")], check=True,
                    cwd=dataset.ROOT, capture_output=True)
-    monkeypatch.setattr(judge, "judge_path", lambda data: tmp_path / "judge.pt")  # not the repository's runs/
+    # the judges go to tmp_path, not the repository's runs/
+    monkeypatch.setattr(judge, "judge_path", lambda data, target="category": tmp_path / f"judge_{target}.pt")
     monkeypatch.setattr(ev, "OUT", tmp_path / "eval")
     plots = []
     monkeypatch.setattr(ev, "plot", lambda name, panels, title, **kw: plots.append((name, title)))  # no matplotlib here

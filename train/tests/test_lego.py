@@ -6,7 +6,7 @@ import torch
 
 from train import fixtures
 from train.export import export, load, read_safetensors
-from train.lego import LegoConfig, LegoStack, coords, edm_sigmas, sample, pos_embed_2d
+from train.lego import LegoConfig, LegoStack, coords, edit_steps, edm_sigmas, sample, pos_embed_2d
 
 torch.set_num_threads(1)
 
@@ -115,6 +115,36 @@ def test_sampler_reaches_the_data_point(heun):
     assert torch.allclose(traj[-1], y0.expand(2, -1, -1, -1), atol=1e-5)
 
 
+def test_edit_steps_round_half_up():
+    assert [edit_steps(18, s) for s in (0, 0.02, 0.03, 0.5, 0.6, 1)] == [0, 0, 1, 9, 11, 18]
+    assert edit_steps(4, 0.625) == 3  # 2.5 + ½ → 3 (Python's round() would give 2)
+
+
+@pytest.mark.parametrize("heun", [True, False])
+def test_edit_runs_the_last_steps_from_the_noised_start(heun):
+    m, y = small(), torch.rand(3, 8, 8) * 2 - 1
+    noise, labels = torch.randn(2, 3, 8, 8), torch.rand(2, 6)
+    assert torch.equal(sample(m, noise, labels, steps=5, heun=heun, start=y, strength=0)[-1], y.expand(2, -1, -1, -1))
+    traj = sample(m, noise, labels, steps=5, heun=heun, start=y, strength=0.6)  # the last 3 of 5 steps
+    assert len(traj) == 4 and torch.equal(traj[0], noise * float(edm_sigmas(5)[2]) + y)
+    full = sample(m, noise, labels, steps=5, heun=heun, start=y, strength=1)
+    assert len(full) == 6 and torch.equal(full[0], noise * 80.0 + y)
+
+
+@pytest.mark.parametrize("resample", [1, 2])
+def test_repaint_keeps_unmasked_pixels_and_redraws_masked_ones(resample):
+    m, y, noise = small(), torch.rand(3, 8, 8) * 2 - 1, torch.randn(2, 3, 8, 8)
+    mask = torch.zeros(8, 8)
+    mask[2:6, 3:7] = 1
+    traj = sample(m, noise, torch.rand(2, 6), steps=4, cfg_scale=2.0, start=y, strength=1, mask=mask,
+                  resample=resample, generator=torch.Generator().manual_seed(0))
+    keep = mask == 0
+    for x, s in zip(traj, edm_sigmas(4)):  # unmasked: on the noised start's trajectory, exactly, ending on it
+        assert torch.equal(x[:, :, keep], (y + float(s) * noise)[:, :, keep])
+    assert torch.equal(traj[-1][:, :, keep], y[:, keep].expand(2, -1, -1))
+    assert (traj[-1][:, :, ~keep] - y[:, ~keep]).abs().mean() > 0.05  # the model redrew the masked ones
+
+
 def test_edm_sigmas():
     t = edm_sigmas(18)
     assert len(t) == 19 and float(t[0]) == pytest.approx(80) and float(t[17]) == pytest.approx(0.002) and t[18] == 0
@@ -173,6 +203,21 @@ def test_fixtures_regenerate_identically(tmp_path, name):
             scale = float(np.abs(old[k]).max())
             err = float(np.abs(new[k] - old[k]).max())
             assert err <= 1e-4 * scale, f"{k}: max |Δ| {err:.2e} > 1e-4·{scale:.1f}: run {fixtures.REGEN}"
+
+def test_edit_fixture_regenerates_identically(tmp_path):
+    """As above, for the edit trajectories (edit.safetensors): inputs bit-identical, states within 1e-4·max|t|."""
+    meta = json.loads((fixtures.OUT / "edit.json").read_text())
+    assert meta["version"] == fixtures.EDIT_VERSION, f"stale edit fixtures: run {fixtures.REGEN}"
+    fixtures.generate_edit(tmp_path)
+    new, old = read_safetensors(tmp_path / "edit.safetensors"), read_safetensors(fixtures.OUT / "edit.safetensors")
+    assert new.keys() == old.keys()
+    for k in new:
+        if k in {"start", "mask", "noise", "labels"}:
+            assert np.array_equal(new[k], old[k]), f"{k}: inputs changed, run {fixtures.REGEN}"
+        else:
+            scale = float(np.abs(old[k]).max())
+            assert float(np.abs(new[k] - old[k]).max()) <= 1e-4 * scale, f"{k}: run {fixtures.REGEN}"
+
 
 def test_flops_match_a_hand_count():
     """Brick 0 of the tiny fixture on 16×16: the count test/model/arch.test.ts checks in the engine."""
