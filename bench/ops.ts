@@ -75,12 +75,12 @@ export async function timeEngineOps(ctx: GpuContext, modelDir: string, cases: Om
     const labels = new Float32Array(arch.label_dim);
     labels[0] = 1;
     plan.writeLabels(labels);
-    const active = arch.bricks.map((_, k) => k);
+    const active = arch.bricks.flatMap((_, k) => (plan.bricks[k] ? [k] : [])); // those that run on the canvas
     const enc = device.createCommandEncoder({ label: 'ops.fill' });
     plan.encodeEvaluation(enc, active, null); // every buffer holds real values before the ops are timed
     device.queue.submit([enc.finish()]);
     const groups = [{ group: 'conditioning', ops: plan.condOps },
-      ...plan.bricks.map((b, k) => ({ group: `brick ${k + 1}`, ops: b.ops(k === 0 ? null : k - 1) }))];
+      ...active.map((k, i) => ({ group: `brick ${k + 1}`, ops: plan.bricks[k]!.ops(i === 0 ? null : active[i - 1]) }))];
     const all = groups.flatMap((g) => g.ops.map((op) => ({ group: g.group, op })));
     const ms = await timeOps(device, all.map((a) => a.op), rounds, timestamps);
     const ops = all.map(({ group, op }, i) => ({ group, label: op.label, key: op.key, ms: ms[i],

@@ -6,7 +6,9 @@
 //   brick_qkv_attn  both, for regions of T | 16 rows (each region inside one tile)
 //   brick_mlp    LN(TOK)·(1 + scale2) + shift2 → SA; Linear(d, 4d) + GELU → SB; Linear(4d, d) →
 //                TOK += gate2 ⊙ …
-//   brick_final  LN(TOK)·(1 + scale) + shift → SA; Linear(d, 3p²) folded straight into the canvas F_k
+//   brick_final  LN(TOK)·(1 + scale) + shift → SA; Linear(d, 3p²) folded straight into the canvas F_k,
+//                or into SB [Ntok, 3p²] where regions overlap (a canvas side not a multiple of r)
+//   brick_fold   where regions overlap: F_k = the mean of the SB patch values that cover each pixel
 // Each workgroup owns a tile of up to 16 consecutive token rows of ONE network image (an image's
 // rows split into ceil(rows_per_image / 16) tiles; tiles never straddle images, so adaLN's
 // shift/scale/gate are the same for every row of a tile). The stages of a dispatch pass their
@@ -57,7 +59,7 @@ struct Params {
   x_images: u32,        // embed: network image b reads x image b mod x_images
   cin_offset: u32,      // embed: c_in of x image i at COEF[cin_offset + i·cin_stride]
   cin_stride: u32,
-  _pad0: u32,
+  overlap: u32,         // final: 1 writes SB for brick_fold (regions overlap); fold: 3·B·H·W outputs
   _pad1: u32,
 }
 
@@ -300,16 +302,29 @@ fn attend4(first: u32, last: u32, head: u32) {
 
 // ---- canvas ↔ tokens (the mapping of shaders/patch.wgsl) ----------------------------------------
 
+// Regions along a canvas side: ⌈side / r⌉ (src/model/canvas.ts regionOrigins).
+fn region_count(side: u32) -> u32 {
+  return (side + P.region - 1u) / P.region;
+}
+
+// First pixel of region i of `count` along a side: spread evenly from 0 to side − r at multiples of the
+// patch (i·r on a multiple of r; overlapping regions otherwise).
+fn region_origin(i: u32, count: u32, side: u32) -> u32 {
+  if (count <= 1u) { return 0u; }
+  return P.psize * ((i * ((side - P.region) / P.psize)) / (count - 1u));
+}
+
 // Image b and grid position (y, x) of token n's top-left pixel; token n = ((b·Ry + ry)·Rx + rx)·T + ty·g + tx.
 fn token_origin(n: u32) -> vec3u {
   let g = P.region / P.psize;
   let t = n % (g * g);
   let rr = n / (g * g);
-  let rx_count = P.w / P.region;
-  let ry_count = P.h / P.region;
+  let rx_count = region_count(P.w);
+  let ry_count = region_count(P.h);
   let rx = rr % rx_count;
   let ry = (rr / rx_count) % ry_count;
-  return vec3u(rr / (rx_count * ry_count), ry * P.region + (t / g) * P.psize, rx * P.region + (t % g) * P.psize);
+  return vec3u(rr / (rx_count * ry_count), region_origin(ry, ry_count, P.h) + (t / g) * P.psize,
+    region_origin(rx, rx_count, P.w) + (t % g) * P.psize);
 }
 
 // Element v (channel c, pixel py, px: v = c·p² + py·p + px) of token n's patch vector; 0 past k_in.
@@ -499,14 +514,54 @@ fn brick_final(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
     let a = sa_tile(t, col0, P.m_a, P.d / 4u, P.w_a / 4u);
     for (var i = 0u; i <= t.last - t.first; i++) {
       let v = acc_row(a, i);
-      let o = token_origin(t.first + i);
+      let n = t.first + i;
+      let o = token_origin(n);
       for (var j = 0u; j < 8u; j++) {
         let col = col0 + j; // c·p² + py·p + px
         if (col >= P.m_a) { break; }
+        let value = v[j / 4u][j % 4u] + wp1(P.b_a + col);
+        if (P.overlap != 0u) {
+          let at = n * P.m_a + col;
+          SB[at / 4u][at % 4u] = value;
+          continue;
+        }
         let ys = (o.y + (col % pp) / P.psize + P.sy) % P.h;
         let xs = (o.z + col % P.psize + P.sx) % P.w;
-        CANVAS[(o.x * 3u + col / pp) * hw + ys * P.w + xs] = v[j / 4u][j % 4u] + wp1(P.b_a + col);
+        CANVAS[(o.x * 3u + col / pp) * hw + ys * P.w + xs] = value;
       }
     }
   }
+}
+
+// Where regions overlap: thread i = (b·3 + c)·H·W + pixel writes F_k[i], the mean of the patch values
+// (SB, from brick_final) of the regions whose grid covers the pixel. Grid coordinates undo the shift.
+@compute @workgroup_size(WG)
+fn brick_fold(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = thread_index(wid, lid, P.grid_x);
+  if (i >= P.overlap) { return; }
+  let hw = P.h * P.w;
+  let pix = i % hw;
+  let bc = i / hw; // b·3 + c
+  let y = (pix / P.w + P.h - P.sy) % P.h;
+  let x = (pix % P.w + P.w - P.sx) % P.w;
+  let p = P.psize;
+  let g = P.region / p;
+  let ry_count = region_count(P.h);
+  let rx_count = region_count(P.w);
+  let col = (bc % 3u) * p * p + (y % p) * p + x % p; // the origins are multiples of p
+  var sum = 0.0;
+  var count = 0.0;
+  for (var ry = 0u; ry < ry_count; ry++) {
+    let oy = region_origin(ry, ry_count, P.h);
+    if (y < oy || y >= oy + P.region) { continue; }
+    for (var rx = 0u; rx < rx_count; rx++) {
+      let ox = region_origin(rx, rx_count, P.w);
+      if (x < ox || x >= ox + P.region) { continue; }
+      let n = (((bc / 3u) * ry_count + ry) * rx_count + rx) * g * g + ((y - oy) / p) * g + (x - ox) / p;
+      let at = n * P.m_a + col;
+      sum += SB[at / 4u][at % 4u];
+      count += 1.0;
+    }
+  }
+  CANVAS[i] = sum / count;
 }

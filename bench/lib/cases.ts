@@ -77,7 +77,7 @@ export function skipSettings(n: number): SkipSetting[] {
 export function heunEvaluations(bricks: readonly BrickSetting[], steps = FULL_STEPS): number[][] {
   const evals: number[][] = [];
   for (let i = 0; i < steps; i++) {
-    const a = activeBricks(bricks, i, steps);
+    const a = activeBricks(bricks, i, steps, bricks.map((_, k) => k));
     evals.push(a);
     if (i < steps - 1) evals.push(a);
   }

@@ -188,13 +188,7 @@ export class CpuEngine implements Engine {
       const step = { kind, t: t[i], tNext: t[i + 1], masked: !!known };
       samplerStepRef(s, f[f.length - 1], coef, B, perImage, step, guided ? o.guidance : undefined, known);
     };
-    const activeAt = (i: number) => {
-      const active = activeBricks(this.settings, i, o.steps).filter((k) => runsHere.includes(k));
-      if (!active.length) {
-        throw new InvalidOptionsError(`no brick is active at step ${i + 1}: every step needs at least one brick`);
-      }
-      return active;
-    };
+    const activeAt = (i: number) => activeBricks(this.settings, i, o.steps, runsHere);
 
     for (let i = first; i < o.steps; i++) {
       if (o.signal?.aborted) throw abortError();

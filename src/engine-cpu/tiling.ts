@@ -2,7 +2,7 @@
 // the patch gather that builds a brick's input [B, R, T, Cin·p²] and the fold of its output back to a
 // canvas, through a precomputed map from (region, token, patch pixel) to the source pixel.
 import { inputChannels } from '../model/arch.ts';
-import { regionOrigins } from '../model/canvas.ts';
+import { gridShift, regionOrigins } from '../model/canvas.ts';
 
 export interface TileMap {
   height: number;
@@ -16,8 +16,6 @@ export interface TileMap {
   cover: Uint8Array | null;
 }
 
-const mod = (a: number, n: number) => ((a % n) + n) % n;
-
 /**
  * The map for an H×W canvas covered by regions r of patches p (canvas.ts regionOrigins: plain tiling on a
  * multiple of r, overlapping regions otherwise), the grid shifted by (sy, sx) along the sides it tiles
@@ -26,7 +24,7 @@ const mod = (a: number, n: number) => ((a % n) + n) % n;
 export function tileMap(height: number, width: number, region: number, patch: number, shiftY = 0, shiftX = 0): TileMap {
   const g = region / patch, pp = patch * patch;
   const oy = regionOrigins(height, region, patch), ox = regionOrigins(width, region, patch);
-  const sy = height % region === 0 ? mod(shiftY, height) : 0, sx = width % region === 0 ? mod(shiftX, width) : 0;
+  const sy = gridShift(shiftY, height, region), sx = gridShift(shiftX, width, region);
   const src = new Int32Array(oy.length * ox.length * g * g * pp);
   const overlap = oy.length * region > height || ox.length * region > width;
   const cover = overlap ? new Uint8Array(height * width) : null;

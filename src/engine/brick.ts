@@ -4,11 +4,11 @@
 import { brickInputChannels, tokensPerRegion } from '../model/arch.ts';
 import type { BrickSpec } from '../model/format.ts';
 import {
-  patchStride, prepareBrickAttn, prepareBrickEmbed, prepareBrickFinal, prepareBrickMlp, prepareBrickQkv,
+  patchStride, prepareBrickAttn, prepareBrickEmbed, prepareBrickFinal, prepareBrickFold, prepareBrickMlp, prepareBrickQkv,
   prepareBrickQkvAttn, regionsFitTiles, setBrickShift, type BrickIO, type PackedLinear,
 } from '../kernels/brick.ts';
 import { encodeOp, type KernelOp } from '../kernels/op.ts';
-import { tokenCount, type PrevMode } from '../kernels/patch.ts';
+import { overlaps, tokenCount, type PrevMode } from '../kernels/patch.ts';
 import { EDM_COEF } from '../kernels/sampler.ts';
 import type { GpuWeights } from './weights.ts';
 
@@ -42,14 +42,14 @@ export function brickScratch(spec: BrickSpec, k: number, d: number, mlpRatio: nu
   const n = tokenCount({ ...c, region: spec.region, patch: spec.patch });
   return {
     n, tokens: n * d, scratchA: n * Math.max(d, patchStride(brickInputChannels(k) * spec.patch ** 2)),
-    scratchB: n * d * Math.max(mlpRatio, 3),
+    scratchB: n * Math.max(d * Math.max(mlpRatio, 3), 3 * spec.patch ** 2), // + the fold's patch values
   };
 }
 
 export class PreparedBrick {
   private readonly embeds = new Map<PrevMode | number, KernelOp>();
   private readonly body: KernelOp[] = [];
-  private readonly final: KernelOp;
+  private readonly final: KernelOp[]; // final layer, and the fold where regions overlap
   private shift: [number, number] = [0, 0];
 
   constructor(
@@ -87,10 +87,12 @@ export class PreparedBrick {
           fc1: this.linear(`${b}.mlp.0`), fc2: this.linear(`${b}.mlp.2`) }),
       );
     }
-    this.final = prepareBrickFinal(device, {
-      label: `${name}.final`, io: this.io(`${name}.final`, buf.outputs[k]), ...this.tiling(), d, eps,
+    const finalIo = this.io(`${name}.final`, buf.outputs[k]);
+    this.final = [prepareBrickFinal(device, {
+      label: `${name}.final`, io: finalIo, ...this.tiling(), d, eps,
       mod: { stride, shift: mods.final, scale: mods.final + d }, linear: this.linear(`${name}.final.linear`),
-    });
+    })];
+    if (overlaps(this.tiling())) this.final.push(prepareBrickFold(device, { label: `${name}.fold`, io: finalIo, ...this.tiling() }));
   }
 
   /** Where the weight and bias of linear `prefix` are in its pack. */
@@ -132,20 +134,19 @@ export class PreparedBrick {
   }
 
   private applyShift(op: KernelOp) {
-    setBrickShift(this.device.queue, op, this.c, this.shift[0], this.shift[1]);
+    setBrickShift(this.device.queue, op, this.tiling(), this.shift[0], this.shift[1]);
   }
 
   /** Region-grid shift for the next recordings (written to the ops' uniforms before submit). */
   setShift(sy: number, sx: number): void {
     if (sy === this.shift[0] && sx === this.shift[1]) return;
     this.shift = [sy, sx];
-    for (const op of this.embeds.values()) this.applyShift(op);
-    this.applyShift(this.final);
+    for (const op of [...this.embeds.values(), ...this.final]) this.applyShift(op);
   }
 
   /** The dispatches of F_k = brick(F_prev, c_in·x, coords), F_prev from brick `prev` (none: zeros). */
   ops(prev: number | null): KernelOp[] {
-    return [this.embed(this.k === 0 ? 'none' : prev ?? 'zero'), ...this.body, this.final];
+    return [this.embed(this.k === 0 ? 'none' : prev ?? 'zero'), ...this.body, ...this.final];
   }
 
   /** Records the brick. Returns the dispatches recorded. */

@@ -5,7 +5,7 @@ import type { DeviceLostError, GpuContext } from '../gpu/device.ts';
 import { edmCoefTable, type SamplerKind } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
 import { brickCostShares } from '../model/arch.ts';
-import { rolledShifts, tilesExactly } from '../model/canvas.ts';
+import { bricksOnCanvas, rolledShifts } from '../model/canvas.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { gaussianNoise } from './noise.ts';
 import { copyBrickSettings, InvalidOptionsError, validateOptions } from './options.ts';
@@ -72,17 +72,6 @@ export class LegoEngine {
 
   validate(o: GenerateOptions): void {
     validateOptions(o, this.arch);
-    this.checkTiling(o.width, o.height);
-  }
-
-  /** This engine's kernels tile canvases exactly: no brick larger than the canvas, no overlapping regions. */
-  private checkTiling(width: number, height: number): void {
-    const k = this.arch.bricks.findIndex((b) => !tilesExactly(b.region, height, width));
-    if (k >= 0) {
-      const r = this.arch.bricks[k].region;
-      throw new InvalidOptionsError(`the WebGPU engine does not run brick ${k + 1} (${r}×${r} regions) on a ` +
-        `${width}×${height} canvas yet: use a multiple of ${r}, or the CPU engine`);
-    }
   }
 
   private getPlan(key: PlanKey): Plan {
@@ -137,16 +126,14 @@ export class LegoEngine {
     device.queue.writeBuffer(plan.x, 0, startState(noise, t[first], o.start) as Float32Array<ArrayBuffer>);
     if (mask) plan.writeRepaint(noise, knownImage(o.start!.image, mask));
     const rolled = o.shiftTiling ? rolledShifts(this.arch, o.height, o.width) : [];
+    const runsHere = bricksOnCanvas(this.arch, o.height, o.width);
     this.timer?.reset();
     let dispatches = 0, evaluations = 0;
     const stepMs: number[] = [];
     const start = performance.now();
 
     const evaluate = (i: number, sigma: number, kind: SamplerKind) => {
-      const active = activeBricks(this.settings, i, o.steps);
-      if (!active.length) {
-        throw new InvalidOptionsError(`no brick is active at step ${i + 1}: every step needs at least one brick`);
-      }
+      const active = activeBricks(this.settings, i, o.steps, runsHere);
       plan.writeCoefficients(edmCoefTable(new Float32Array(Bt).fill(sigma), edm.sigma_data));
       const enc = device.createCommandEncoder({ label: `step${i}.${kind}` });
       const step = { kind, t: t[i], tNext: t[i + 1], masked: !!mask };
@@ -160,7 +147,7 @@ export class LegoEngine {
     for (let i = first; i < o.steps; i++) {
       if (o.signal?.aborted) throw new DOMException('generation cancelled', 'AbortError');
       const t0 = performance.now();
-      plan.bricks.forEach((b, k) => b.setShift(...((i % 2 === 1 && rolled[k]) || [0, 0])));
+      plan.bricks.forEach((b, k) => b?.setShift(...((i % 2 === 1 && rolled[k]) || [0, 0])));
       const heun = o.sampler === 'heun' && t[i + 1] > 0;
       const active = evaluate(i, t[i], heun ? 'heun-predict' : 'euler');
       if (heun) evaluate(i, t[i + 1], 'heun-correct');
@@ -181,24 +168,25 @@ export class LegoEngine {
   }
 
   /**
-   * One network evaluation on given canvases, without sampling: D_k of every active brick, in
-   * `active` order (parity tests, debugging). x: [B, 3, H, W]; sigmas and labels ([B, L]) per image.
+   * One network evaluation on given canvases, without sampling: D_k of every active brick that runs on the
+   * canvas, in `active` order (parity tests, debugging). x: [B, 3, H, W]; sigmas and labels ([B, L]) per
+   * image. shift: one grid shift for every brick, or 'rolled' (the sampler's odd steps).
    */
   async evaluate(x: Float32Array, width: number, height: number, sigmas: number[], labels: Float32Array,
     active: number[], shift: [number, number] | 'rolled' = [0, 0]): Promise<Float32Array[]> {
     const { device } = this.ctx;
-    this.checkTiling(width, height);
     const plan = this.getPlan({ width, height, batch: sigmas.length, guided: false, repaint: false });
     device.queue.writeBuffer(plan.x, 0, x as Float32Array<ArrayBuffer>);
     plan.writeLabelRows(labels);
     plan.writeCoefficients(edmCoefTable(sigmas, this.model.meta.edm.sigma_data));
     const shifts = shift === 'rolled' ? rolledShifts(this.arch, height, width) : this.arch.bricks.map(() => shift);
-    plan.bricks.forEach((b, k) => b.setShift(...(shifts[k] ?? [0, 0])));
+    plan.bricks.forEach((b, k) => b?.setShift(...(shifts[k] ?? [0, 0])));
+    const runs = active.filter((k) => plan.bricks[k]);
     const enc = device.createCommandEncoder({ label: 'evaluate' });
-    this.encode(plan, enc, active, null); // every brick keeps its own F_k
+    this.encode(plan, enc, runs, null); // every brick keeps its own F_k
     device.queue.submit([enc.finish()]);
     const out: Float32Array[] = [];
-    for (const k of active) {
+    for (const k of runs) {
       const dk = device.createCommandEncoder({ label: `evaluate.D${k}` });
       plan.encodeDenoise(dk, k);
       device.queue.submit([dk.finish()]);

@@ -1,6 +1,7 @@
 // Everything one (model, canvas, batch, guidance) needs on the GPU: buffers allocated once, ops
 // prepared once, and `encodeEvaluation` recording one network evaluation + sampler update.
 import { createStorageBuffer } from '../gpu/buffers.ts';
+import { brickFits } from '../model/canvas.ts';
 import type { Architecture } from '../model/format.ts';
 import { prepareCondEmbed } from '../kernels/conditioning.ts';
 import { prepareLinear } from '../kernels/linear.ts';
@@ -25,11 +26,12 @@ export class CanvasTooLargeError extends Error {
 }
 
 /**
- * Each brick's scratch floats on this canvas; throws CanvasTooLargeError when the largest activation
- * is over MAX_BINDING_BYTES (both engines keep to it, so they accept the same canvases).
+ * The scratch floats of each brick that runs on this canvas; throws CanvasTooLargeError when the largest
+ * activation is over MAX_BINDING_BYTES (both engines keep to it, so they accept the same canvases).
  */
 export function canvasScratch(arch: Architecture, canvas: Canvas): ReturnType<typeof brickScratch>[] {
-  const scratch = arch.bricks.map((b, k) => brickScratch(b, k, arch.d, arch.mlp_ratio, canvas));
+  const scratch = arch.bricks.flatMap((b, k) =>
+    (brickFits(b.region, canvas.height, canvas.width) ? [brickScratch(b, k, arch.d, arch.mlp_ratio, canvas)] : []));
   const largest = 4 * Math.max(...scratch.map((s) => Math.max(s.tokens, s.scratchA, s.scratchB)));
   if (largest > MAX_BINDING_BYTES) {
     const guided = canvas.batch > canvas.xImages;
@@ -42,7 +44,7 @@ export function canvasScratch(arch: Architecture, canvas: Canvas): ReturnType<ty
 }
 
 export class Plan {
-  readonly bricks: PreparedBrick[];
+  readonly bricks: (PreparedBrick | null)[]; // null: the brick does not run on this canvas (canvas.ts brickFits)
   readonly bytes: number;
   readonly x: GPUBuffer; // [B, 3, H, W] sampler state x_i
   readonly xNext: GPUBuffer; // Heun's Euler prediction
@@ -55,7 +57,7 @@ export class Plan {
   private readonly coef: GPUBuffer;
   private readonly labels: GPUBuffer;
   readonly condOps: KernelOp[]; // SiLU(c), then every brick's adaLN linears as one
-  private readonly samplerOps: KernelOp[]; // one per brick whose F may be the output
+  private readonly samplerOps: (KernelOp | null)[]; // one per brick whose F may be the output
 
   constructor(private readonly device: GPUDevice, arch: Architecture, w: GpuWeights, readonly key: PlanKey) {
     const { d, bricks, mlp_ratio: mlp, heads } = arch;
@@ -81,9 +83,10 @@ export class Plan {
     this.coef = buf('edm.coef', Bt * EDM_COEF.stride);
     this.labels = buf('labels', Bt * arch.label_dim);
     const ad = adalnLayout(arch);
+    const fits = bricks.map((b) => brickFits(b.region, key.height, key.width));
     const shared: BrickBuffers = {
       x: this.netX, coef: this.coef, mods: buf('adaln.out', Bt * ad.stride),
-      outputs: bricks.map((_, k) => buf(`bricks.${k}.F`, Bt * img)),
+      outputs: bricks.map((_, k) => buf(`bricks.${k}.F`, fits[k] ? Bt * img : 1)),
       tokens: buf('brick.tokens', most((s) => s.tokens)),
       scratchA: buf('brick.scratch_a', most((s) => s.scratchA)),
       scratchB: buf('brick.scratch_b', most((s) => s.scratchB)),
@@ -103,18 +106,27 @@ export class Plan {
         w: w.get('adaln.weight'), b: w.get('adaln.bias'),
       }),
     ];
-    this.bricks = bricks.map((spec, k) => new PreparedBrick(device, k, spec, w, shared, canvas, d,
-      { stride: ad.stride, blocks: ad.blocks[k], final: ad.final[k] }, heads, mlp, arch.layernorm_eps));
-    this.samplerOps = bricks.map((_, k) => prepareSamplerStep(device, {
+    this.bricks = bricks.map((spec, k) => fits[k] ? new PreparedBrick(device, k, spec, w, shared, canvas, d,
+      { stride: ad.stride, blocks: ad.blocks[k], final: ad.final[k] }, heads, mlp, arch.layernorm_eps) : null);
+    this.samplerOps = bricks.map((_, k) => (fits[k] ? prepareSamplerStep(device, {
       label: `sampler<${k}`, f: shared.outputs[k], coef: this.coef, denoised: this.denoised, x: this.x,
       xNext: this.xNext, deriv, noise: this.noise, known: this.known, batch: B, perImage: img,
       guidance: key.guided ? 1 : undefined,
-    }));
+    }) : null));
     this.bytes = this.buffers.reduce((s, b) => s + b.size, 0);
   }
 
   setGuidance(w: number): void {
-    if (this.key.guided) this.samplerOps.forEach((op) => setGuidance(this.device.queue, op, w));
+    if (this.key.guided) this.samplerOps.forEach((op) => op && setGuidance(this.device.queue, op, w));
+  }
+
+  /** Brick k's prepared work, or an error naming why a brick that does not fit this canvas was asked for. */
+  private brick(k: number): { brick: PreparedBrick; sampler: KernelOp } {
+    const brick = this.bricks[k], sampler = this.samplerOps[k];
+    if (!brick || !sampler) {
+      throw new RangeError(`brick ${k + 1} does not run on a ${this.key.width}×${this.key.height} canvas (its regions are larger)`);
+    }
+    return { brick, sampler };
   }
 
   /** A repaint's noise ε [B, 3, H, W] and [start image | mask] (docs/model-spec.md). */
@@ -160,7 +172,7 @@ export class Plan {
         pass.end();
         pass = enc.beginComputePass({ label: `brick${k}`, timestampWrites: tw });
       }
-      dispatches += this.bricks[k].encode(pass, prev);
+      dispatches += this.brick(k).brick.encode(pass, prev);
       if (tw) {
         pass.end();
         pass = enc.beginComputePass({ label: 'after' });
@@ -168,7 +180,7 @@ export class Plan {
       prev = k;
     }
     if (step) {
-      const op = this.samplerOps[active[active.length - 1]];
+      const op = this.brick(active[active.length - 1]).sampler;
       setSamplerStep(this.device.queue, op, step);
       run([op], pass);
     }
@@ -179,8 +191,9 @@ export class Plan {
   /** Records D of brick k (its F must be current; x is the network's input) into `denoised`. */
   encodeDenoise(enc: GPUCommandEncoder, k: number): void {
     const pass = enc.beginComputePass({ label: `denoise<${k}` });
-    setSamplerStep(this.device.queue, this.samplerOps[k], { kind: 'denoise', t: 1, tNext: 0, masked: false });
-    encodeOp(pass, this.samplerOps[k]);
+    const op = this.brick(k).sampler;
+    setSamplerStep(this.device.queue, op, { kind: 'denoise', t: 1, tNext: 0, masked: false });
+    encodeOp(pass, op);
     pass.end();
   }
 

@@ -1,5 +1,6 @@
 // Noise levels of the EDM sampler and which bricks run at each step.
 import type { EdmConstants } from '../model/format.ts';
+import { InvalidOptionsError } from './options.ts';
 import type { BrickSetting } from './types.ts';
 
 /** t_0 … t_{n-1} from σ_max down to σ_min (Karras ρ schedule), then t_n = 0. */
@@ -10,14 +11,20 @@ export function edmSigmas(steps: number, e: EdmConstants): number[] {
   return [...t, 0];
 }
 
-/** Bricks that run at step `step` of `steps`: enabled and outside their skip window. */
-export function activeBricks(settings: readonly BrickSetting[], step: number, steps: number): number[] {
+/**
+ * Bricks that run at step `step` of `steps`: enabled, outside their skip window, and among `runs` (those
+ * that run on the canvas: model/canvas.ts bricksOnCanvas). Throws InvalidOptionsError when none does.
+ */
+export function activeBricks(settings: readonly BrickSetting[], step: number, steps: number,
+  runs: readonly number[]): number[] {
   const frac = step / steps;
-  const on: number[] = [];
-  settings.forEach((s, k) => {
-    const skipped = s.skip != null && frac >= s.skip[0] && frac < s.skip[1];
-    if (s.enabled && !skipped) on.push(k);
+  const on = runs.filter((k) => {
+    const s = settings[k];
+    return s.enabled && !(s.skip != null && frac >= s.skip[0] && frac < s.skip[1]);
   });
+  if (!on.length) {
+    throw new InvalidOptionsError(`no brick is active at step ${step + 1}: every step needs at least one brick`);
+  }
   return on;
 }
 

@@ -4,10 +4,12 @@
 import tile from '../../shaders/tile.wgsl?raw';
 import brick from '../../shaders/brick.wgsl?raw';
 import type { BufferArg } from '../gpu/buffers';
+import { WORKGROUP_SIZE } from '../gpu/pipelines';
 import { HEAD_DIM, inputChannels, tokensPerRegion } from '../model/arch';
+import { gridShift } from '../model/canvas';
 import { linearRef } from './linear';
 import { assertShape, createOp, grid2d, UniformWriter, updateUniforms, type KernelOp } from './op';
-import { checkTiling, patchFoldRef, patchGatherRef, tokenCount, wrap, type PrevMode, type Tiling } from './patch';
+import { checkTiling, overlaps, patchFoldRef, patchGatherRef, tokenCount, type PrevMode, type Tiling } from './patch';
 
 const code = `${tile}\n${brick}`;
 /** Rows of one workgroup tile (shaders/brick.wgsl). */
@@ -51,6 +53,7 @@ const SLOT = {
   n: 0, d: 1, rowsPerImage: 2, tilesPerImage: 3, totalTiles: 4, gridX: 5, modStride: 6, shift: 7, scale: 8, gate: 9,
   heads: 10, seqLen: 11, scale1: 12, mA: 13, kIn: 14, wA: 15, bA: 16, wB: 17, bB: 18, pos: 19,
   h: 20, w: 21, region: 22, psize: 23, sy: 24, sx: 25, prev: 26, xImages: 27, cinOffset: 28, cinStride: 29,
+  overlap: 30,
 } as const;
 const SLOTS = 32;
 const PREV_ID: Record<PrevMode, number> = { none: 0, read: 1, zero: 2 };
@@ -80,11 +83,15 @@ function rowUniforms(label: string, r: Rows, m?: ModLayout): {
 }
 
 function tilingUniforms(u: UniformWriter, t: Tiling): void {
-  u.u32(SLOT.h, t.height).u32(SLOT.w, t.width).u32(SLOT.region, t.region).u32(SLOT.psize, t.patch)
-    .u32(SLOT.sy, wrap(t.shiftY ?? 0, t.height)).u32(SLOT.sx, wrap(t.shiftX ?? 0, t.width));
+  u.u32(SLOT.h, t.height).u32(SLOT.w, t.width).u32(SLOT.region, t.region).u32(SLOT.psize, t.patch);
+  shiftUniforms(u, t, t.shiftY ?? 0, t.shiftX ?? 0);
 }
 
-type Kernel = 'embed' | 'qkv' | 'attn' | 'qkv_attn' | 'mlp' | 'final';
+function shiftUniforms(u: UniformWriter, t: Pick<Tiling, 'height' | 'width' | 'region'>, sy: number, sx: number) {
+  return u.u32(SLOT.sy, gridShift(sy, t.height, t.region)).u32(SLOT.sx, gridShift(sx, t.width, t.region));
+}
+
+type Kernel = 'embed' | 'qkv' | 'attn' | 'qkv_attn' | 'mlp' | 'final' | 'fold';
 
 /** Variant key: kernel, version, workgroup and the overrides that make the pipeline. */
 export function brickKey(kernel: Kernel, o: { eps?: number; dh?: number } = {}): string {
@@ -140,11 +147,10 @@ export function prepareBrickEmbed(device: GPUDevice, p: BrickEmbedParams): Kerne
   return brickOp(device, 'embed', p.label, p.io, u, workgroups, 2 * n * (k * p.d + p.d * p.d));
 }
 
-/** Rewrites the region-grid shift of a prepared embed or final op (e.g. half-region shifts on alternate steps). */
-export function setBrickShift(queue: GPUQueue, op: KernelOp, t: Pick<Tiling, 'height' | 'width'>,
+/** Rewrites the region-grid shift of a prepared embed, final or fold op (the rolled tiling of odd steps). */
+export function setBrickShift(queue: GPUQueue, op: KernelOp, t: Pick<Tiling, 'height' | 'width' | 'region'>,
   shiftY: number, shiftX: number): void {
-  const u = new UniformWriter(SLOTS).u32(SLOT.sy, wrap(shiftY, t.height)).u32(SLOT.sx, wrap(shiftX, t.width));
-  updateUniforms(queue, op, u, SLOT.sy, 2);
+  updateUniforms(queue, op, shiftUniforms(new UniformWriter(SLOTS), t, shiftY, shiftX), SLOT.sy, 2);
 }
 
 /** Two chained linears, PyTorch layout: w1 [hidden, in], w2 [out, hidden]. */
@@ -264,15 +270,31 @@ export interface BrickFinalParams extends Tiling {
   linear: PackedLinear; // final.linear [3p², d]
 }
 
-/** io.canvas = fold(LN(tokens)·(1 + scale) + shift → Linear(d, 3p²)): the brick's output F_k. */
+/**
+ * io.canvas = fold(LN(tokens)·(1 + scale) + shift → Linear(d, 3p²)): the brick's output F_k. Where regions
+ * overlap (`overlaps`) it writes the patch values [Ntok, 3p²] to io.scratchB instead, for prepareBrickFold.
+ */
 export function prepareBrickFinal(device: GPUDevice, p: BrickFinalParams): KernelOp {
   checkTiling(p, p.label);
   checkOffsets(p.label, { weight: p.linear.weight, bias: p.linear.bias });
   const n = tokenCount(p), m = 3 * p.patch ** 2;
   const { u, workgroups } = rowUniforms(p.label, { n, d: p.d, rowsPerImage: n / p.batch }, p.mod);
   tilingUniforms(u, p);
-  u.u32(SLOT.mA, m).u32(SLOT.wA, p.linear.weight).u32(SLOT.bA, p.linear.bias);
+  u.u32(SLOT.mA, m).u32(SLOT.wA, p.linear.weight).u32(SLOT.bA, p.linear.bias).u32(SLOT.overlap, overlaps(p) ? 1 : 0);
   return brickOp(device, 'final', p.label, p.io, u, workgroups, 2 * n * p.d * m, { eps: p.eps });
+}
+
+/** io.canvas = the mean of the patch values in io.scratchB that cover each pixel (after brick_final, where
+ * regions overlap). */
+export function prepareBrickFold(device: GPUDevice, p: Tiling & { label: string; io: BrickIO }): KernelOp {
+  checkTiling(p, p.label);
+  assertShape(overlaps(p), p.label, `regions of ${p.region} tile a ${p.height}×${p.width} canvas: brick_final folds`);
+  const outputs = p.batch * 3 * p.height * p.width;
+  const workgroups = grid2d(Math.ceil(outputs / WORKGROUP_SIZE));
+  const u = new UniformWriter(SLOTS).u32(SLOT.gridX, workgroups[0]).u32(SLOT.mA, 3 * p.patch ** 2)
+    .u32(SLOT.overlap, outputs);
+  tilingUniforms(u, p);
+  return brickOp(device, 'fold', p.label, p.io, u, workgroups, outputs);
 }
 
 // ---- CPU references ----------------------------------------------------------------------------

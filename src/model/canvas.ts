@@ -45,7 +45,8 @@ export function rolledShifts(a: Regions, height: number, width: number): ([numbe
     brickFits(b.region, height, width) ? [along(height, b.region), along(width, b.region)] : null);
 }
 
-/** Whether the brick's regions tile the canvas exactly (no overlap on either side). */
-export function tilesExactly(region: number, height: number, width: number): boolean {
-  return height % region === 0 && width % region === 0;
+/** The grid shift along one side, in [0, side): `shift` mod side where the regions tile the side exactly;
+ * 0 where they overlap (a covered side never shifts). */
+export function gridShift(shift: number, side: number, region: number): number {
+  return side % region === 0 ? ((shift % side) + side) % side : 0;
 }

@@ -1,7 +1,8 @@
 // A model with a brick larger than its canvas unit in the page (the cover-16 fixture: a 16×16 brick on a
 // stack of canvas unit 8, as a 64×64 brick on the 32×32 stack): the page opens on the canvas of its
 // largest region, the brick panel shows that brick's share there and "not used at this size" on a canvas
-// it does not fit, and the images equal the Node CPU engine's.
+// it does not fit, and the images equal the Node CPU engine's, with either engine in the page (the WebGPU
+// engine on a canvas of overlapping regions).
 import * as ort from 'onnxruntime-web';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -63,5 +64,15 @@ describe('a brick larger than the canvas unit in the page', () => {
     const st = await generate(page);
     expect([st.result!.width, st.result!.height]).toEqual([16, 8]);
     expect(maxAbsDiff(Uint8Array.from(st.result!.images[0]), await nodeImage(16, 8))).toBeLessThanOrEqual(2);
+  });
+
+  it('the WebGPU engine draws a canvas the brick covers with overlapping regions, as the CPU engine does', async () => {
+    await page.goto(`${env.app.origin}/?${query({ w: 24, h: 16, engine: 'webgpu' })}`);
+    await waitPhase(page, ['ready']);
+    await expect(page.getByTestId('engine').getAttribute('data-kind')).resolves.toBe('webgpu');
+    const st = await generate(page);
+    expect([st.result!.width, st.result!.height]).toEqual([24, 16]);
+    // f32 in both engines, rounded to 8 bits: 2/255 (as the engines' other page tests).
+    expect(maxAbsDiff(Uint8Array.from(st.result!.images[0]), await nodeImage(24, 16))).toBeLessThanOrEqual(2);
   });
 });

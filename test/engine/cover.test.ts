@@ -2,12 +2,14 @@
 // cover-16: a 16×16 brick of patch 4 on a 4/8 stack of canvas unit 8): on 8×16 the brick does not fit and
 // is inactive, on 16×32 it tiles two regions, on 24×40 and 24×32 its regions overlap (the fold averages
 // them); every active brick's D_k with bricks skipped and with the rolled tiling, and a guided 3-step Heun
-// run with the rolled tiling on its odd step, on each canvas.
+// run with the rolled tiling on its odd step, on each canvas, in both engines.
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuEngine } from '../../src/engine-cpu/engine';
+import { LegoEngine } from '../../src/engine/engine';
 import type { LoadedModel } from '../../src/model/load';
 import { allClose, diffStats } from '../../tools/close';
+import { getTestGpu, takeUncapturedErrors } from '../gpu';
 import { COVER_DIR, type CoverMeta, type Golden, labelChoice, loadGolden, loadTinyModel } from './fixture';
 
 // The parity tests' tolerances (parity.test.ts): f32 against PyTorch f32, errors compounding over bricks.
@@ -15,6 +17,7 @@ const ATOL = 1e-3;
 const STATE_TOL = { atol: 1e-3 };
 
 const ENGINES = {
+  webgpu: async (model: LoadedModel) => LegoEngine.create(await getTestGpu(), model),
   cpu: (model: LoadedModel) => {
     ort.env.wasm.numThreads = 1;
     return CpuEngine.create(model, { ort });
@@ -22,7 +25,7 @@ const ENGINES = {
 };
 
 describe.each(Object.keys(ENGINES) as (keyof typeof ENGINES)[])('%s engine on canvases the top brick does not tile', (kind) => {
-  let golden: Golden<CoverMeta>, model: LoadedModel, engine: CpuEngine;
+  let golden: Golden<CoverMeta>, model: LoadedModel, engine: LegoEngine | CpuEngine;
   beforeAll(async () => {
     golden = loadGolden<CoverMeta>(COVER_DIR);
     model = await loadTinyModel(COVER_DIR);
@@ -47,6 +50,7 @@ describe.each(Object.keys(ENGINES) as (keyof typeof ENGINES)[])('%s engine on ca
         });
       }
       console.info(`parity max |Δ|: ${errs.join(', ')}`);
+      expect(takeUncapturedErrors()).toEqual([]);
     });
 
     it(`${name}: every step of a guided 3-step Heun run with the rolled tiling`, async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   brickAttnRef, brickEmbedRef, brickFinalRef, brickMlpRef, brickQkvRef, patchStride, prepareBrickAttn,
-  prepareBrickEmbed, prepareBrickFinal, prepareBrickMlp, prepareBrickQkv, prepareBrickQkvAttn, regionsFitTiles,
+  prepareBrickEmbed, prepareBrickFinal, prepareBrickFold, prepareBrickMlp, prepareBrickQkv, prepareBrickQkvAttn, regionsFitTiles,
   setBrickShift, type BrickIO, type ModLayout,
 } from '../../src/kernels/brick';
-import { posEmbed2d, tokenCount, type PrevMode, type Tiling } from '../../src/kernels/patch';
+import { overlaps, posEmbed2d, tokenCount, type PrevMode, type Tiling } from '../../src/kernels/patch';
 import { inputChannels, tokensPerRegion } from '../../src/model/arch';
 import { getTestDevice } from '../gpu';
 import { download, expectClose, randArray, rng, runChecked, upload } from '../util';
@@ -173,7 +173,9 @@ describe('brick_mlp (LayerNorm + modulate + Linear + GELU + Linear + gated resid
 });
 
 // Tilings as in the patch tests: shifted, non-square, odd sizes (Cin·p² = 5 and 45: patch rows that
-// are not whole vec4s), and a CFG batch whose two halves read the same x.
+// are not whole vec4s), a CFG batch whose two halves read the same x, and canvases that are not multiples
+// of the region (overlapping regions, model/canvas.ts): on both sides, on one side with a shift along the
+// other (a covered side ignores its shift), and with 3p² = 27 patch values (rows that are not whole vec4s).
 const TILINGS: (Tiling & { prev: PrevMode; d: number; xImages?: number })[] = [
   { batch: 2, height: 8, width: 8, region: 4, patch: 2, prev: 'read', d: 16 },
   { batch: 1, height: 12, width: 20, region: 4, patch: 4, shiftY: 2, shiftX: -3, prev: 'none', d: 12 },
@@ -181,6 +183,9 @@ const TILINGS: (Tiling & { prev: PrevMode; d: number; xImages?: number })[] = [
   { batch: 1, height: 6, width: 9, region: 3, patch: 1, shiftY: 7, shiftX: 1, prev: 'none', d: 8 },
   { batch: 2, height: 6, width: 12, region: 6, patch: 3, shiftY: 1, prev: 'none', d: 8 },
   { batch: 4, height: 8, width: 16, region: 8, patch: 8, shiftX: 5, prev: 'read', d: 24, xImages: 2 },
+  { batch: 2, height: 12, width: 20, region: 8, patch: 2, shiftY: 3, prev: 'read', d: 12 },
+  { batch: 1, height: 16, width: 24, region: 16, patch: 4, shiftY: 8, shiftX: 8, prev: 'zero', d: 16 },
+  { batch: 2, height: 9, width: 6, region: 6, patch: 3, shiftX: 3, prev: 'none', d: 8 },
 ];
 
 const tname = (t: (typeof TILINGS)[0]) =>
@@ -211,7 +216,7 @@ describe('brick_embed (gather + Linear + GELU + Linear + positions)', () => {
   }
 });
 
-describe('brick_final (LayerNorm + modulate + Linear + fold)', () => {
+describe('brick_final (LayerNorm + modulate + Linear + fold), and brick_fold where regions overlap', () => {
   for (const [i, t] of TILINGS.entries()) {
     it(tname(t), async () => {
       const device = await getTestDevice();
@@ -221,15 +226,17 @@ describe('brick_final (LayerNorm + modulate + Linear + fold)', () => {
       const mods = randArray(rand, t.batch * mod.stride);
       const w = randArray(rand, m * d, -0.5, 0.5), b = randArray(rand, m);
       const { data, at } = pack(rand, [w, b]);
-      const bufs = io(device, { tokens, mods, pack: data, scratchA: n * d, scratchB: 4, canvas: t.batch * 3 * hw });
-      const op = prepareBrickFinal(device, { ...t, label: 'test.final', io: bufs, d, eps: 1e-6, mod, linear: lin(at, 0) });
-      await runChecked(device, 'brick_final', () => [op]);
+      const bufs = io(device, { tokens, mods, pack: data, scratchA: n * d, scratchB: overlaps(t) ? n * m : 4,
+        canvas: t.batch * 3 * hw });
+      const ops = [prepareBrickFinal(device, { ...t, label: 'test.final', io: bufs, d, eps: 1e-6, mod, linear: lin(at, 0) })];
+      if (overlaps(t)) ops.push(prepareBrickFold(device, { ...t, label: 'test.fold', io: bufs }));
+      await runChecked(device, 'brick_final', () => ops);
       const p = { d, eps: 1e-6, mod };
       expectClose(await download(device, bufs.canvas, t.batch * 3 * hw), brickFinalRef(t, tokens, mods, w, b, p), TOL,
         `final ${tname(t)}`);
-      // Another shift on the same prepared op (one uniform write) folds to the shifted grid.
-      setBrickShift(device.queue, op, t, 3, -1);
-      await runChecked(device, 'brick_final shifted', () => [op]);
+      // Another shift on the same prepared ops (one uniform write each) folds to the shifted grid.
+      ops.forEach((op) => setBrickShift(device.queue, op, t, 3, -1));
+      await runChecked(device, 'brick_final shifted', () => ops);
       expectClose(await download(device, bufs.canvas, t.batch * 3 * hw),
         brickFinalRef({ ...t, shiftY: 3, shiftX: -1 }, tokens, mods, w, b, p), TOL, `final shifted ${tname(t)}`);
     });

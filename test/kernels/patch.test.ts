@@ -28,6 +28,28 @@ describe('patchGatherRef / patchFoldRef', () => {
     for (let i = 0; i < n; i++) y.set(P.subarray(i * 8 * pp, i * 8 * pp + 3 * pp), i * 3 * pp);
     expect(Array.from(patchFoldRef(t, y))).toEqual(Array.from(canvas));
   });
+
+  it('overlapping regions (a side that is not a multiple of the region): the fold averages them', () => {
+    // 4×6, region 4, patch 2: regions at columns 0 and 2 (model/canvas.ts regionOrigins); every patch value
+    // of region 0 is 0 and of region 1 is 1, so columns 0–1 fold to 0, 2–3 to the mean 0.5, 4–5 to 1.
+    const t: Tiling = { batch: 1, height: 4, width: 6, region: 4, patch: 2 };
+    const n = tokenCount(t), row = 3 * 4;
+    expect(n).toBe(2 * 4);
+    const y = Float32Array.from({ length: n * row }, (_, i) => (Math.floor(i / row) >= 4 ? 1 : 0));
+    const want = Array.from({ length: 3 * 24 }, (_, i) => [0, 0, 0.5, 0.5, 1, 1][i % 6]);
+    expect(Array.from(patchFoldRef(t, y))).toEqual(want);
+  });
+
+  it('gather then fold is the identity with overlapping regions; a covered side ignores its shift', () => {
+    const t: Tiling = { batch: 2, height: 16, width: 20, region: 8, patch: 2, shiftY: 3, shiftX: 13 };
+    const hw = t.height * t.width, pp = t.patch ** 2, n = tokenCount(t);
+    const canvas = randArray(rng(78), t.batch * 3 * hw);
+    const P = patchGatherRef(t, 'read', canvas, [1, 1], canvas);
+    const y = new Float32Array(n * 3 * pp);
+    for (let i = 0; i < n; i++) y.set(P.subarray(i * 8 * pp, i * 8 * pp + 3 * pp), i * 3 * pp);
+    expectClose(patchFoldRef(t, y), canvas, { atol: 1e-6 }); // means of equal f32 values
+    expect(Array.from(patchGatherRef({ ...t, shiftX: 0 }, 'read', canvas, [1, 1], canvas))).toEqual(Array.from(P));
+  });
 });
 
 describe('posEmbed2d', () => {
