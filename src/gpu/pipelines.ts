@@ -10,7 +10,6 @@ interface DeviceCaches {
   modules: Map<string, GPUShaderModule>;
   layouts: Map<string, GPUBindGroupLayout>;
   pipelines: Map<string, GPUComputePipeline>;
-  dummy?: GPUBuffer;
 }
 
 const caches = new WeakMap<GPUDevice, DeviceCaches>();
@@ -81,11 +80,4 @@ export function getComputePipeline(device: GPUDevice, spec: PipelineSpec): GPUCo
     c.pipelines.set(spec.key, p);
   }
   return p;
-}
-
-/** A small zeroed storage buffer to fill bindings a variant does not read. */
-export function dummyBuffer(device: GPUDevice): GPUBuffer {
-  const c = cachesFor(device);
-  c.dummy ??= device.createBuffer({ label: 'dummy', size: 16, usage: GPUBufferUsage.STORAGE });
-  return c.dummy;
 }

@@ -72,15 +72,21 @@ describe('the CPU engine in the page', () => {
 
   it('toggling a brick during a run on the CPU engine changes the output', async () => {
     const page = await env.browser.newPage();
-    const sized = { w: 32, h: 32, steps: 8, engine: 'cpu' };
+    const sized = { w: 32, h: 32, steps: 12, engine: 'cpu' };
     await page.goto(`${env.app.origin}/?${query(sized)}`);
     await waitPhase(page, ['ready']);
     expect(await engineKind(page)).toBe('cpu');
     const full = await generate(page);
     const { state: toggled, active } = await generateTogglingBrick(page, 2, 2);
-    // The worker runs ahead of the page by at most the step in flight when the toggle arrives.
+    // The worker does not wait for the page: by the time the page has seen step 2 and sent the
+    // toggle, the worker may have finished a few more steps (how many depends on the machine's
+    // load, as CI showed). So: full stack up to the toggle, brick 2 off from some later step to the
+    // end, never back on.
+    const from = active.findIndex((a) => a.length === 2);
     expect(active.slice(0, 2)).toEqual([[0, 1, 2], [0, 1, 2]]);
-    expect(active.slice(4)).toEqual(Array(sized.steps - 4).fill([0, 1]));
+    expect(from, `bricks per step: ${JSON.stringify(active)}`).toBeGreaterThanOrEqual(2);
+    expect(active.slice(0, from)).toEqual(Array(from).fill([0, 1, 2]));
+    expect(active.slice(from)).toEqual(Array(sized.steps - from).fill([0, 1]));
     expect(maxAbsDiff(image(toggled), image(full))).toBeGreaterThan(10);
     expect(page.url()).toMatch(/bricks=110/);
     await page.close();
