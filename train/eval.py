@@ -186,37 +186,65 @@ def skip_curve(a, data, judged):
          f"{meta['name']}: skipping the top brick at {a.size}×{a.size}")
 
 
+PROMPT_CATEGORY_SHARE = 0.5  # src/model/labels.ts PROMPT_CATEGORY_SHARE
+
+
+def prompt_category(labels, words):
+    """The category a prompt's words name (src/model/labels.ts promptCategory, the same rule): each word with
+    counts in labels["word_categories"] votes with its shares per category; the highest mean share is taken
+    if it reaches PROMPT_CATEGORY_SHARE. None without such a category (or without word_categories)."""
+    table = labels.get("word_categories")
+    counts = [np.array(table[labels["vocab"].index(w)], float) for w in words if table and w in labels["vocab"]]
+    shares = [c / c.sum() for c in counts if c.sum() > 0]
+    if not shares:
+        return None
+    mean = np.mean(shares, axis=0)
+    return int(mean.argmax()) if mean.max() >= PROMPT_CATEGORY_SHARE else None
+
+
 def prompts(a, data, judged):
+    """Each prompt word three ways, from the same noise: the word alone, the word with the category it names
+    (what the page and the CLI send when no category is picked), and the category picker alone."""
     model, meta = load(a.model)
-    vocab = meta["labels"]["vocab"]
+    labels = meta["labels"]
     w0 = data.n_cat + data.n_style
     g = torch.Generator().manual_seed(a.seed)
     rows, results, grids = [], [], []
     for word, cat_name in PROMPTS.items():
-        if word not in vocab:
+        if word not in labels["vocab"]:
             print(f"skip prompt {word!r}: not in the vocabulary")
             continue
         cat = data.info["categories"].index(cat_name)
+        named = prompt_category(labels, [word])
         noise = torch.randn(a.per_class, 3, 32, 32, generator=g)
         cats = torch.full((a.per_class,), cat)
         y_word = torch.zeros(a.per_class, data.label_dim)
-        y_word[:, w0 + vocab.index(word)] = 1
-        x_word, _ = run_samples(model, noise, y_word, a.steps, a.cfg)
-        x_cat, _ = run_samples(model, noise, category_labels(data, cats), a.steps, a.cfg)
-        acc_word = accuracy(judged.judge, x_word.clamp(-1, 1), cats)
-        acc_cat = accuracy(judged.judge, x_cat.clamp(-1, 1), cats)
-        results.append({"prompt": word, "category": cat_name, "accuracy_prompt": acc_word, "accuracy_category": acc_cat})
-        rows.append([f'"{word}"', cat_name, f"{acc_word:.3f}", f"{acc_cat:.3f}"])
-        grids.append(x_word[:8])
+        y_word[:, w0 + labels["vocab"].index(word)] = 1
+        y_page = y_word.clone()
+        if named is not None:
+            y_page[:, named] = 1
+        acc = {}
+        for how, y in (("word", y_word), ("page", y_page), ("category", category_labels(data, cats))):
+            x, _ = run_samples(model, noise, y, a.steps, a.cfg)
+            acc[how] = accuracy(judged.judge, x.clamp(-1, 1), cats)
+            if how == "page":
+                grids.append(x[:8])
+        named_name = labels["categories"][named] if named is not None else "none"
+        results.append({"prompt": word, "category": cat_name, "prompt_category": named_name,
+                        "accuracy_word": acc["word"], "accuracy_prompt": acc["page"], "accuracy_category": acc["category"]})
+        rows.append([f'"{word}"', cat_name, named_name, *(f"{acc[h]:.3f}" for h in ("word", "page", "category"))])
         print(results[-1], flush=True)
-    mean_w = float(np.mean([r["accuracy_prompt"] for r in results]))
-    mean_c = float(np.mean([r["accuracy_category"] for r in results]))
-    rows.append(["**mean**", "", f"{mean_w:.3f}", f"{mean_c:.3f}"])
-    note = (f"Model `{meta['name']}`; {a.per_class} samples per prompt, Heun {a.steps} steps, guidance {a.cfg}. "
-            "Accuracy: how often the judge puts a sample in the category of the emoji its word names; "
-            "'prompt' conditions on the word alone (any category, any style), 'category' on the picker alone. "
-            "Grid `prompts.png`: one row per prompt, in table order.")
-    write_table("prompts", ["prompt", "category", "accuracy (prompt)", "accuracy (category picker)"], rows, note)
+    means = [float(np.mean([r[k] for r in results])) for k in ("accuracy_word", "accuracy_prompt", "accuracy_category")]
+    rows.append(["**mean**", "", "", *(f"{m:.3f}" for m in means)])
+    note = (f"Model `{meta['name']}`; {a.per_class} samples per prompt, Heun {a.steps} steps, guidance {a.cfg}, the same "
+            "noise in each column. Accuracy: how often the judge puts a sample in the category of the emoji its word "
+            "names (the 'category' column). 'word alone': the word, no category, no style. 'prompt': what the page "
+            "and the CLI send for the prompt with no category picked: the word and the category it names "
+            "(`labels.word_categories`: the category most of the training emoji with that word in their name have, "
+            f"if at least {PROMPT_CATEGORY_SHARE:.0%} of them). 'category picker': the category alone. "
+            "Grid `prompts.png`: the 'prompt' samples, one row per prompt, in table order.")
+    write_table("prompts", ["prompt", "category", "category the prompt names", "accuracy (word alone)",
+                            "accuracy (prompt)", "accuracy (category picker)"], rows, note)
     (OUT / "prompts.json").write_text(json.dumps({"model": meta["name"], "results": results}, indent=1))
     save_grid(torch.cat(grids), OUT / "prompts.png", ncol=8)
 

@@ -1,7 +1,7 @@
 """Export a checkpoint's EMA weights to what the browser loads: model.json + weights.safetensors.
 
     /usr/bin/python3 -m train.export --run runs/lego-emoji-32 --out public/models/lego-emoji-32
-    /usr/bin/python3 -m train.export --style-info public/models/lego-emoji-32   # previews + credits only
+    /usr/bin/python3 -m train.export --data-info public/models/lego-emoji-32   # previews, credits, word categories
     /usr/bin/python3 -m train.export --join DIR    # weights.safetensors.00, .01 … → weights.safetensors
 
 --part-mib N cuts a weights file larger than N MiB into numbered parts (a GPU machine returns files
@@ -9,7 +9,9 @@ of at most 16 MiB); --join puts them back together and checks the SHA-256 that m
 
 model.json's "style_info" gives each style the model knows its credit (from the dataset's sources)
 and a preview: one real 32×32 image of that style from the dataset, as a PNG data URL (so it is
-cached offline with model.json).
+cached offline with model.json). "labels.word_categories" counts, for each word, the training emoji of
+each category that have it in their name: a prompt without a category takes the one its words name
+(src/model/labels.ts promptCategory).
 """
 import argparse
 import base64
@@ -125,11 +127,31 @@ def style_info(styles, data: EmojiData):
     return out
 
 
-def add_style_info(model_dir, data_dir):
-    """Writes style_info into an exported model.json (weights untouched)."""
+def word_categories(labels, data: EmojiData):
+    """Per word of labels["vocab"], per category of labels["categories"]: the training emoji (held-out
+    identities left out) of that category with that word in their name. A word or category the dataset
+    lacks counts 0."""
+    rows = data.train_rows
+    words = data.words[rows].astype(np.int64)
+    vocab = {w: i for i, w in enumerate(data.info["vocab"])}
+    counts = np.zeros((len(labels["vocab"]), len(labels["categories"])), dtype=np.int64)
+    for c, name in enumerate(labels["categories"]):
+        if name in data.info["categories"]:
+            per_word = words[data.cat[rows] == data.info["categories"].index(name)].sum(0)
+            counts[:, c] = [per_word[vocab[w]] if w in vocab else 0 for w in labels["vocab"]]
+    return counts.tolist()
+
+
+def data_info(labels, data: EmojiData):
+    """What model.json takes from the dataset: the labels with their word categories, and the style info."""
+    return {**labels, "word_categories": word_categories(labels, data)}, style_info(labels["styles"], data)
+
+
+def add_data_info(model_dir, data_dir):
+    """Writes labels.word_categories and style_info into an exported model.json (weights untouched)."""
     path = Path(model_dir) / "model.json"
     meta = json.loads(path.read_text())
-    meta["style_info"] = style_info(meta["labels"]["styles"], EmojiData(data_dir))
+    meta["labels"], meta["style_info"] = data_info(meta["labels"], EmojiData(data_dir))
     path.write_text(json.dumps(meta, indent=1) + "\n")
     return meta
 
@@ -222,9 +244,10 @@ def main():
                     help="auto: fp16 if it moves no output pixel by more than --fp16-tol")
     ap.add_argument("--fp16-tol", type=float, default=2e-3, help="in [-1, 1] pixel units")
     ap.add_argument("--extra", type=Path, help="JSON merged into model.json (training stats, quality)")
-    ap.add_argument("--data", type=Path, help="dataset for the style previews and credits (default: the run's)")
-    ap.add_argument("--style-info", type=Path, metavar="MODEL_DIR",
-                    help="only add style previews and credits to an exported model's model.json")
+    ap.add_argument("--data", type=Path, help="dataset for the style previews, credits and word categories "
+                    "(default: the run's)")
+    ap.add_argument("--data-info", type=Path, metavar="MODEL_DIR",
+                    help="only add style previews, credits and word categories to an exported model's model.json")
     ap.add_argument("--part-mib", type=float, help="cut a weights file larger than this many MiB into parts")
     ap.add_argument("--join", type=Path, metavar="MODEL_DIR", help="only join MODEL_DIR's weight parts")
     a = ap.parse_args()
@@ -234,9 +257,10 @@ def main():
         except ValueError as e:
             sys.exit(f"error: {e}")
         return
-    if a.style_info:
-        meta = add_style_info(a.style_info, a.data or ROOT / "data")
-        print(f"style previews and credits for {', '.join(meta['style_info'])} → {a.style_info / 'model.json'}")
+    if a.data_info:
+        meta = add_data_info(a.data_info, a.data or ROOT / "data")
+        print(f"style previews and credits for {', '.join(meta['style_info'])}, categories of "
+              f"{len(meta['labels']['vocab'])} words → {a.data_info / 'model.json'}")
         return
     ck_path = a.run / "ckpt.pt"
     if not ck_path.is_file():
@@ -255,11 +279,12 @@ def main():
         extra.update(json.loads(a.extra.read_text()))
     out = a.out or ROOT / "public" / "models" / a.run.name
     data_dir = a.data or Path(ck["args"].get("data") or ROOT / "data")
+    labels = ck["labels"]
     try:
-        extra["style_info"] = style_info(ck["labels"]["styles"], EmojiData(data_dir))
+        labels, extra["style_info"] = data_info(labels, EmojiData(data_dir))
     except DatasetError as e:  # the page then shows the style names without previews or credits
-        print(f"warning: model.json gets no style previews or credits: {e}", file=sys.stderr)
-    meta = export(model, ck["labels"], out, a.run.name, dtype, extra)
+        print(f"warning: model.json gets no style previews, credits or word categories: {e}", file=sys.stderr)
+    meta = export(model, labels, out, a.run.name, dtype, extra)
     files = split_weights(out, int(a.part_mib * 2 ** 20)) if a.part_mib else [out / meta["weights"]["file"]]
     print(f"exported {a.run.name} ({meta['param_count']:,} params, {dtype}, fp16 max |ΔD| {err:.2e}) → {out} "
           f"({', '.join(f.name for f in files)})")

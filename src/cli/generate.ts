@@ -13,7 +13,7 @@ import { parseSkip } from '../engine/schedule.ts';
 import { editSteps, imageFromRgba } from '../engine/start.ts';
 import type { BrickSetting, Engine, GenerateOptions } from '../engine/types.ts';
 import { acquireNodeDevice } from '../gpu/node.ts';
-import { labelVector } from '../model/labels.ts';
+import { labelVector, promptCategory } from '../model/labels.ts';
 import { loadModel, parseModelJson } from '../model/load.ts';
 import { readMask, readStartImage } from './image.ts';
 import { encodeGrid } from './png.ts';
@@ -25,7 +25,8 @@ const HELP = `usage: npm run generate -- [options]
   --steps N          sampling steps ${LIMITS.steps.join('–')} (default 18)
   --sampler S        heun | euler (default heun)
   --guidance W       classifier-free guidance scale ${LIMITS.guidance.join('–')}, 1 = none (default 2)
-  --category NAME    one of the model's categories, e.g. "Animals & Nature" (default: any)
+  --category NAME    one of the model's categories, e.g. "Animals & Nature" (default: the one the prompt's
+                     words name, if they clearly name one; else any)
   --style NAME       one of the model's styles, e.g. google, openmoji (default: any; a wrong one lists them)
   --prompt TEXT      words of emoji names, e.g. "smiling cat"
   --bricks LIST      1-based bricks to run, e.g. 1,2 (default: all)
@@ -151,6 +152,8 @@ async function main() {
     };
   }
   console.error(`${meta.name}: ${meta.param_count.toLocaleString()} params on ${where}`);
+  const named = opts.labels.category ? null : promptCategory(meta.labels, opts.labels.prompt ?? '');
+  if (named) console.error(`category ${named}: the one the prompt's words name (--category overrides it)`);
   if (opts.start) {
     const k = editSteps(opts.steps, opts.start.strength);
     console.error(`from ${v['init-image']} at strength ${+(100 * opts.start.strength).toFixed(1)}%: the last ${k} of ` +

@@ -28,6 +28,9 @@ export interface LabelSpec {
   styles: string[];
   vocab: string[];
   groups: Record<'category' | 'style' | 'words', [number, number]>; // [start, end) in the vector
+  /** Per vocab word, how many training emoji of each category have it in their name (train/export.py
+   * word_categories): a prompt without a chosen category takes the one its words name (labels.ts). */
+  word_categories?: number[][];
 }
 
 /** Where a style's training images come from, and one of them (train/export.py style_info). */

@@ -50,14 +50,43 @@ export function suggestWords(word: string, vocab: readonly string[], n = 3): str
     .map((s) => s.v);
 }
 
-/** Throws UnknownWordError listing every word not in the vocabulary, with suggestions. */
+/** A category a share must reach among the prompt's words before the prompt chooses it. */
+export const PROMPT_CATEGORY_SHARE = 0.5;
+
+/**
+ * The category a prompt's words name, for a prompt without a chosen category (null: none clearly). Each
+ * known word votes with the share of its training emoji in each category (labels.word_categories); the
+ * category with the highest mean share is taken when that mean is at least PROMPT_CATEGORY_SHARE. "cake":
+ * Food & Drink (all 33 of its emoji); "cat": Smileys & Emotion (79 of 103 are cat faces); "face": Smileys &
+ * Emotion (0.66). The model was trained mostly on whole labels, rarely on words alone (train/train.py
+ * --group-drop), so words with their category draw their emoji far more often (docs/eval/prompts.md).
+ */
+export function promptCategory(spec: LabelSpec & { stop_words?: string[] }, prompt: string): string | null {
+  const shares = promptWords(prompt, spec.stop_words)
+    .map((w) => spec.word_categories?.[spec.vocab.indexOf(w)] ?? [])
+    .filter((counts) => counts.some((c) => c > 0))
+    .map((counts) => {
+      const n = counts.reduce((a, b) => a + b, 0);
+      return counts.map((c) => c / n);
+    });
+  if (!shares.length) return null;
+  const mean = spec.categories.map((_, c) => shares.reduce((s, r) => s + r[c], 0) / shares.length);
+  const best = mean.indexOf(Math.max(...mean));
+  return mean[best] >= PROMPT_CATEGORY_SHARE ? spec.categories[best] : null;
+}
+
+/**
+ * Throws UnknownWordError listing every word not in the vocabulary, with suggestions. Without a chosen
+ * category, the prompt's (promptCategory) is set.
+ */
 export function labelVector(spec: LabelSpec & { stop_words?: string[] }, choice: LabelChoice,
   labelDim: number): Float32Array {
   const y = new Float32Array(labelDim);
   const set = (group: keyof LabelSpec['groups'], index: number) => (y[spec.groups[group][0] + index] = 1);
-  if (choice.category) {
-    const i = spec.categories.indexOf(choice.category);
-    if (i < 0) throw new Error(`unknown category "${choice.category}"; valid: ${spec.categories.join(', ')}`);
+  const category = choice.category || promptCategory(spec, choice.prompt ?? '');
+  if (category) {
+    const i = spec.categories.indexOf(category);
+    if (i < 0) throw new Error(`unknown category "${category}"; valid: ${spec.categories.join(', ')}`);
     set('category', i);
   }
   if (choice.style) {

@@ -100,6 +100,15 @@ export function validateModelJson(m: unknown, what: string): ModelJson {
     }
   }
   if (labels.stop_words !== undefined) strings(labels, 'stop_words', 'labels.');
+  if (labels.word_categories !== undefined) {
+    const rows = labels.word_categories, vocab = (labels.vocab as string[]).length;
+    const cats = (labels.categories as string[]).length;
+    const counts = (r: unknown) => Array.isArray(r) && r.length === cats && r.every((c) => Number.isInteger(c) && c >= 0);
+    if (!Array.isArray(rows) || rows.length !== vocab || !rows.every(counts)) {
+      fail('labels.word_categories', `${vocab} rows (one per labels.vocab word) of ${cats} counts (one per category)`,
+        Array.isArray(rows) ? `${rows.length} rows` : rows);
+    }
+  }
   if (root.style_info !== undefined) {
     for (const [style, raw] of Object.entries(obj(root.style_info, 'style_info'))) {
       const info = obj(raw, `style_info.${style}`);

@@ -2,6 +2,7 @@
 import { LitElement, html, css } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { ModelJson } from '../model/format.ts';
+import { promptCategory } from '../model/labels.ts';
 import { emitSettings, type SettingsPatch } from './events.ts';
 import { LIMITS, randomSeed, sizePresets, validSizes, type Settings } from './settings.ts';
 import './size-picker.ts';
@@ -30,10 +31,11 @@ export class GenControls extends LitElement {
 
   private picker(name: 'category', options: string[]) {
     const value = this.settings[name] ?? '';
+    const fromPrompt = this.meta && promptCategory(this.meta.labels, this.settings.prompt);
     return html`<label>${name}
       <select data-testid=${name} ?disabled=${this.disabled}
         @change=${(e: Event) => this.set({ [name]: (e.target as HTMLSelectElement).value || null })}>
-        <option value="" ?selected=${!value}>any</option>
+        <option value="" ?selected=${!value}>${fromPrompt ? `from the prompt: ${fromPrompt}` : 'any'}</option>
         ${options.map((o) => html`<option value=${o} ?selected=${o === value}>${o}</option>`)}
       </select><span></span></label>`;
   }

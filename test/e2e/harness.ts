@@ -20,14 +20,20 @@ const TINY = ['model.json', 'weights.safetensors'].map((f) => join(ROOT, 'test/f
 export const COVER_URL = '/models/cover-16/';
 const COVER = ['model.json', 'weights.safetensors'].map((f) => join(ROOT, 'test/fixtures/stacks/cover-16', f));
 
-/** models/tiny-styles/ in the built app: the tiny weights with the shipped model's style_info. */
+/** Training emoji per category (Animals, Food, Flags) of each tiny vocab word (cat, face, red, smiling, heart),
+ * made up: "cat" and "face" name Animals, "heart" Food; "red" names none (0.4 at most), "smiling" has no counts. */
+export const TINY_WORD_CATEGORIES = [[6, 1, 0], [3, 1, 0], [1, 2, 2], [0, 0, 0], [0, 4, 1]];
+
+/** models/tiny-styles/ in the built app: the tiny weights with the shipped model's style_info, and word
+ * categories (TINY_WORD_CATEGORIES). */
 async function addTinyStyles(dir: string): Promise<void> {
   const out = join(dir, 'models/tiny-styles');
   await mkdir(out, { recursive: true });
   await copyFile(TINY[1], join(out, 'weights.safetensors'));
   const tiny = JSON.parse(await readFile(TINY[0], 'utf8'));
   const shipped = JSON.parse(await readFile(join(ROOT, 'public/models/lego-emoji-32/model.json'), 'utf8'));
-  await writeFile(join(out, 'model.json'), JSON.stringify({ ...tiny, name: 'tiny-styles', style_info: shipped.style_info }));
+  await writeFile(join(out, 'model.json'), JSON.stringify({ ...tiny, name: 'tiny-styles', style_info: shipped.style_info,
+    labels: { ...tiny.labels, word_categories: TINY_WORD_CATEGORIES } }));
 }
 
 async function builtOnce(): Promise<string> {

@@ -148,6 +148,27 @@ def test_export_style_info_ships_a_real_image_per_style(tmp_path):
     assert t["preview_emoji"] == d.info["names"][row] and "CC-BY-4.0" in t["credit"]
 
 
+def test_export_word_categories_count_training_emoji_by_name(tmp_path):
+    """Each word's count per category, against a plain loop over the training rows' names; held-out rows,
+    a category and a word the dataset lacks count nothing."""
+    from train.export import word_categories
+    from train.tests.test_train import build_fake
+    build_fake(tmp_path)
+    d = dataset.EmojiData(tmp_path / "data")
+    labels = {"categories": [*d.info["categories"], "Comics"], "vocab": [*d.info["vocab"], "zeppelin"]}
+    counts = np.array(word_categories(labels, d))
+    assert counts.shape == (len(labels["vocab"]), len(labels["categories"]))
+    want = np.zeros_like(counts)
+    for r in range(len(d.cat)):
+        if d.held[r]:
+            continue
+        for w, word in enumerate(d.info["vocab"]):
+            want[w, d.cat[r]] += int(d.words[r, w])
+    assert (counts == want).all() and counts.sum() > 0
+    assert counts[:, -1].sum() == 0 and counts[-1].sum() == 0
+    assert d.held.any()  # the fake data holds some identities out, so leaving them out is tested
+
+
 def test_an_svg_that_kills_the_renderer_is_recorded_and_the_rest_render(tmp_path, monkeypatch):
     """resvg aborts the whole Node process on a few real SVGs (noto-v1 has 7): a fake renderer that
     dies on "CRASH" stands in for it, since which SVGs trigger it depends on resvg's version."""

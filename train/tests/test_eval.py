@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from train import dataset
-from train.eval import held_out_emoji, nearest_distances, seam
+from train.eval import held_out_emoji, nearest_distances, prompt_category, seam
 from train.judge import images
 from train.tests.test_train import build_fake
 
@@ -127,3 +127,17 @@ def test_the_seam_ratio_sees_a_seam_and_not_a_smooth_image():
     seam = smooth.clone()
     seam[..., 32:] += 0.5
     assert seam_ratio(seam) > 5
+
+
+def test_prompt_category_is_the_pages_rule():
+    """The cases of test/model/labels.test.ts (promptCategory), so the eval scores what the page sends."""
+    labels = {"categories": ["Animals", "Food", "Smileys"], "vocab": ["dog", "hot", "cake", "grin"],
+              "word_categories": [[8, 2, 0], [0, 1, 3], [0, 5, 0], [0, 0, 0]]}
+    assert prompt_category(labels, ["dog"]) == 0
+    assert prompt_category(labels, ["cake"]) == 1
+    assert prompt_category(labels, ["hot"]) == 2
+    assert prompt_category(labels, ["hot", "dog"]) is None  # best mean share 0.4
+    assert prompt_category(labels, ["dog", "cake"]) == 1  # (0.2 + 1) / 2
+    assert prompt_category(labels, ["grin", "cake", "zebra"]) == 1
+    assert prompt_category(labels, ["grin"]) is None
+    assert prompt_category({**labels, "word_categories": None}, ["dog"]) is None
