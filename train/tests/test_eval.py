@@ -1,12 +1,14 @@
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from train import dataset
-from train.eval import held_out_emoji, nearest_distances, prompt_category, seam
+from train.eval import PROMPT_CATEGORY_SHARE, held_out_emoji, nearest_distances, prompt_category, seam
 from train.judge import images
 from train.tests.test_train import build_fake
 
@@ -130,7 +132,10 @@ def test_the_seam_ratio_sees_a_seam_and_not_a_smooth_image():
 
 
 def test_prompt_category_is_the_pages_rule():
-    """The cases of test/model/labels.test.ts (promptCategory), so the eval scores what the page sends."""
+    """The cases of test/model/labels.test.ts (promptCategory), and its threshold, so the eval scores what the
+    page sends."""
+    ts = (Path(__file__).parents[2] / "src/model/labels.ts").read_text()
+    assert float(re.search(r"PROMPT_CATEGORY_SHARE = ([\d.]+);", ts)[1]) == PROMPT_CATEGORY_SHARE
     labels = {"categories": ["Animals", "Food", "Smileys"], "vocab": ["dog", "hot", "cake", "grin"],
               "word_categories": [[8, 2, 0], [0, 1, 3], [0, 5, 0], [0, 0, 0]]}
     assert prompt_category(labels, ["dog"]) == 0
