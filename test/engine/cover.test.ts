@@ -3,28 +3,17 @@
 // is inactive, on 16×32 it tiles two regions, on 24×40 and 24×32 its regions overlap (the fold averages
 // them); every active brick's D_k with bricks skipped and with the rolled tiling, and a guided 3-step Heun
 // run with the rolled tiling on its odd step, on each canvas, in both engines.
-import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuEngine } from '../../src/engine-cpu/engine';
-import { LegoEngine } from '../../src/engine/engine';
+import type { CpuEngine } from '../../src/engine-cpu/engine';
+import type { LegoEngine } from '../../src/engine/engine';
 import type { LoadedModel } from '../../src/model/load';
 import { allClose, diffStats } from '../../tools/close';
-import { getTestGpu, takeUncapturedErrors } from '../gpu';
+import { takeUncapturedErrors } from '../gpu';
+import { ATOL, ENGINE_KINDS, ENGINES, STATE_TOL } from './engines';
 import { COVER_DIR, type CoverMeta, type Golden, labelChoice, loadGolden, loadTinyModel } from './fixture';
 
-// The parity tests' tolerances (parity.test.ts): f32 against PyTorch f32, errors compounding over bricks.
-const ATOL = 1e-3;
-const STATE_TOL = { atol: 1e-3 };
 
-const ENGINES = {
-  webgpu: async (model: LoadedModel) => LegoEngine.create(await getTestGpu(), model),
-  cpu: (model: LoadedModel) => {
-    ort.env.wasm.numThreads = 1;
-    return CpuEngine.create(model, { ort });
-  },
-};
-
-describe.each(Object.keys(ENGINES) as (keyof typeof ENGINES)[])('%s engine on canvases the top brick does not tile', (kind) => {
+describe.each(ENGINE_KINDS)('%s engine on canvases the top brick does not tile', (kind) => {
   let golden: Golden<CoverMeta>, model: LoadedModel, engine: LegoEngine | CpuEngine;
   beforeAll(async () => {
     golden = loadGolden<CoverMeta>(COVER_DIR);

@@ -2,15 +2,12 @@
 // exactly, a repaint leaves every unmasked pixel as it was, the engines agree on the same seed, the
 // steps an edit runs (and which of them skip windows, toggles, previews and cancel apply to), and
 // bad start images, masks and strengths rejected with the problem named.
-import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuEngine } from '../../src/engine-cpu/engine';
-import { InvalidOptionsError, LegoEngine } from '../../src/engine/engine';
+import { InvalidOptionsError } from '../../src/engine/engine';
 import { imageFromRgba } from '../../src/engine/start';
 import type { Engine, GenerateOptions, StartImage } from '../../src/engine/types';
-import type { LoadedModel } from '../../src/model/load';
 import { maxAbsDiff } from '../../tools/close';
-import { getTestGpu } from '../gpu';
+import { ENGINE_KINDS, ENGINES } from './engines';
 import { loadTinyModel } from './fixture';
 
 const W = 32, H = 16;
@@ -36,15 +33,8 @@ const base: GenerateOptions = {
   bricks: [{ enabled: true }, { enabled: true }, { enabled: true }],
 };
 
-const ENGINES = {
-  webgpu: async (model: LoadedModel): Promise<Engine> => LegoEngine.create(await getTestGpu(), model),
-  cpu: (model: LoadedModel): Promise<Engine> => {
-    ort.env.wasm.numThreads = 1;
-    return CpuEngine.create(model, { ort });
-  },
-};
 
-describe.each(Object.keys(ENGINES) as (keyof typeof ENGINES)[])('%s engine: edits from a start image', (kind) => {
+describe.each(ENGINE_KINDS)('%s engine: edits from a start image', (kind) => {
   let engine: Engine, rgba: Uint8ClampedArray, start: StartImage;
   beforeAll(async () => {
     engine = await ENGINES[kind](await loadTinyModel());

@@ -5,31 +5,19 @@
 // 2/8/2-patch stacks in PG and PR order (32×32: a patch-8 brick of 4 tokens per region, a patch-2
 // whole-canvas brick of 256). On the tiny stack, every step of edits from a start image: restyled,
 // and repainted under a mask (Heun with guidance, Euler without).
-import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CpuEngine } from '../../src/engine-cpu/engine';
-import { LegoEngine } from '../../src/engine/engine';
+import type { CpuEngine } from '../../src/engine-cpu/engine';
+import type { LegoEngine } from '../../src/engine/engine';
 import type { LoadedModel } from '../../src/model/load';
 import { allClose, diffStats } from '../../tools/close';
-import { getTestGpu, takeUncapturedErrors } from '../gpu';
+import { takeUncapturedErrors } from '../gpu';
+import { ATOL, ENGINE_KINDS, ENGINES, STATE_TOL } from './engines';
 import { FIXTURES, labelChoice, loadEditGolden, loadGolden, loadTinyModel, type Golden } from './fixture';
 
-// D_k is O(1): f32 kernels against PyTorch f32, errors compounding over bricks: max |Δ| ≤ 1e-3.
-const ATOL = 1e-3;
-// Each Heun state inherits the rounding of x0 = 80·noise (±300, f32 ulp 3e-5) through h·(x − D)/t:
-// measured 4.6e-4 on x1, 3.3e-4 on x2 and x3; the same 1e-3 absolute bound.
-const STATE_TOL = { atol: 1e-3 };
 // An edit starts at σ = 0.97 (states up to ±5, f32 ulp 5e-7): measured ≤ 2e-5 on both engines.
 const EDIT_TOL = { atol: 1e-4 };
 
-const ENGINES = {
-  webgpu: async (model: LoadedModel) => LegoEngine.create(await getTestGpu(), model),
-  cpu: (model: LoadedModel) => {
-    ort.env.wasm.numThreads = 1;
-    return CpuEngine.create(model, { ort });
-  },
-};
-const CASES = Object.keys(ENGINES).flatMap((engine) => FIXTURES.map((f) => ({ ...f, engine: engine as keyof typeof ENGINES })));
+const CASES = ENGINE_KINDS.flatMap((engine) => FIXTURES.map((f) => ({ ...f, engine })));
 
 describe.each(CASES)('$engine engine parity with the PyTorch reference: $name', ({ dir, engine: kind }) => {
   let golden: Golden, model: LoadedModel, engine: LegoEngine | CpuEngine;
