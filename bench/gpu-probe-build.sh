@@ -26,14 +26,8 @@ strip "$TMP/package/bin/node"
 "$TMP/package/bin/node" --version
 xz -9e -T1 -c "$TMP/package/bin/node" >"$P/node.xz"
 
-# 2. The CLI and the kernel bench. esbuild drops the `?raw` suffix when resolving, and --loader makes .wgsl
-#    a text import; the banner gives bundled CommonJS (pngjs) a `require`.
-for entry in src/cli/generate.ts:cli bench/kernels.ts:kernels; do
-  node_modules/.bin/esbuild "${entry%%:*}" --bundle --platform=node --format=esm --target=node20 \
-    --loader:.wgsl=text --external:webgpu --external:onnxruntime-web --log-level=warning \
-    --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
-    --outfile="$P/${entry##*:}.mjs"
-done
+# 2. The CLI and the kernel bench, bundled.
+bash bench/gpu-probe-bundle.sh "$P"
 
 # 3. The webgpu package, minus the other platforms; its index.js needs only Node built-ins and dawn.node.
 W=node_modules/webgpu

@@ -1,12 +1,17 @@
 // Start images and masks from files for the CLI: PNG (pngjs), JPEG (jpeg-js) and SVG (resvg, as the
 // dataset renders its SVGs).
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename } from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
+import type { Resvg } from '@resvg/resvg-js';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { fitToCanvas, maskFromRgba, type Rgba, svgRenderSize } from '../image/fit.ts';
 import { ImageInputError, inspectImage } from '../image/inspect.ts';
+
+/** resvg, a native addon, is loaded only for an SVG: a bundle of the CLI without it (bench/gpu-probe-build.sh,
+ * for a GPU machine without node_modules) runs everything else. */
+const loadResvg = () => createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
 
 function readBytes(path: string, what: string): Uint8Array {
   try {
@@ -36,10 +41,11 @@ function decode(bytes: Uint8Array, name: string, size: (aspect: number) => [numb
     }
   }
   // system fonts are not loaded, as for the dataset: the same render on every machine
-  const svg = (fitTo?: { mode: 'width'; value: number }) =>
-    new Resvg(Buffer.from(bytes), { fitTo, font: { loadSystemFonts: false } });
   let r: Resvg;
+  let svg: (fitTo?: { mode: 'width'; value: number }) => Resvg;
   try {
+    const resvg = loadResvg();
+    svg = (fitTo) => new resvg.Resvg(Buffer.from(bytes), { fitTo, font: { loadSystemFonts: false } });
     r = svg();
   } catch (e) {
     throw new ImageInputError(`${name} is not a readable SVG: ${(e as Error).message}`);
