@@ -17,7 +17,7 @@ import {
 import { labelVector } from '../model/labels.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { brickCostShares } from '../model/arch.ts';
-import { bricksOnCanvas, rolledShifts } from '../model/canvas.ts';
+import { bricksOnCanvas, evaluationShifts, rolledShifts } from '../model/canvas.ts';
 import { brickGraph, conditioningGraph } from './graphs.ts';
 import { foldPatches, gatherPatches, tileMap, type TileMap } from './tiling.ts';
 
@@ -218,8 +218,9 @@ export class CpuEngine implements Engine {
     active: number[], shift: [number, number] | 'rolled' = [0, 0]): Promise<Float32Array[]> {
     const B = sigmas.length, perImage = 3 * width * height;
     const coef = edmCoefTable(sigmas, this.model.meta.edm.sigma_data);
-    const shifts = shift === 'rolled' ? rolledShifts(this.arch, height, width) : this.arch.bricks.map(() => shift);
-    const runs = active.filter((k) => bricksOnCanvas(this.arch, height, width).includes(k));
+    const runsHere = bricksOnCanvas(this.arch, height, width);
+    const runs = active.filter((k) => runsHere.includes(k));
+    const shifts = evaluationShifts(this.arch, height, width, shift);
     const f = await this.network(x, B, B, height, width, coef, labels, runs, shifts);
     return f.map((fk) => {
       const s = { x, xNext: x, deriv: x, denoised: new Float32Array(B * perImage) };

@@ -5,7 +5,7 @@ import type { DeviceLostError, GpuContext } from '../gpu/device.ts';
 import { edmCoefTable, type SamplerKind } from '../kernels/sampler.ts';
 import { labelVector } from '../model/labels.ts';
 import { brickCostShares } from '../model/arch.ts';
-import { bricksOnCanvas, rolledShifts } from '../model/canvas.ts';
+import { bricksOnCanvas, evaluationShifts, rolledShifts } from '../model/canvas.ts';
 import type { LoadedModel } from '../model/load.ts';
 import { gaussianNoise } from './noise.ts';
 import { copyBrickSettings, InvalidOptionsError, validateOptions } from './options.ts';
@@ -179,7 +179,7 @@ export class LegoEngine {
     device.queue.writeBuffer(plan.x, 0, x as Float32Array<ArrayBuffer>);
     plan.writeLabelRows(labels);
     plan.writeCoefficients(edmCoefTable(sigmas, this.model.meta.edm.sigma_data));
-    const shifts = shift === 'rolled' ? rolledShifts(this.arch, height, width) : this.arch.bricks.map(() => shift);
+    const shifts = evaluationShifts(this.arch, height, width, shift);
     plan.bricks.forEach((b, k) => b?.setShift(...(shifts[k] ?? [0, 0])));
     const runs = active.filter((k) => plan.bricks[k]);
     const enc = device.createCommandEncoder({ label: 'evaluate' });

@@ -45,6 +45,13 @@ export function rolledShifts(a: Regions, height: number, width: number): ([numbe
     brickFits(b.region, height, width) ? [along(height, b.region), along(width, b.region)] : null);
 }
 
+/** Per brick, the grid shift of an evaluation (the engines' `evaluate`): one shift for every brick, or 'rolled'
+ * for each brick's own (rolledShifts). */
+export function evaluationShifts(a: Regions, height: number, width: number,
+  shift: [number, number] | 'rolled'): (readonly [number, number] | null)[] {
+  return shift === 'rolled' ? rolledShifts(a, height, width) : a.bricks.map(() => shift);
+}
+
 /** The grid shift along one side, in [0, side): `shift` mod side where the regions tile the side exactly;
  * 0 where they overlap (a covered side never shifts). */
 export function gridShift(shift: number, side: number, region: number): number {
